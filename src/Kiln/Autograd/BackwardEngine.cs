@@ -1,0 +1,177 @@
+using Kiln.Kernels.Cpu;
+
+namespace Kiln.Autograd;
+
+/// <summary>
+/// Walks the autograd graph from the outputs back to the leaves. The walk is iterative (a chain of
+/// 100,000 ops is fine) and visits ready nodes newest first, so gradients are summed in the same
+/// order on every run.
+/// </summary>
+internal static class BackwardEngine
+{
+    internal static void Backward(Tensor output, Tensor? gradient, bool retainGraph, bool createGraph)
+    {
+        var seed = Seed(output, gradient, "Backward()");
+        Run([output], [seed], retainGraph, createGraph, captures: null);
+    }
+
+    internal static Tensor?[] Grad(ReadOnlySpan<Tensor> outputs, ReadOnlySpan<Tensor> inputs, ReadOnlySpan<Tensor?> gradOutputs,
+        bool retainGraph, bool createGraph, bool allowUnused)
+    {
+        if (!gradOutputs.IsEmpty && gradOutputs.Length != outputs.Length)
+            throw new KilnAutogradException($"Grad: {outputs.Length} outputs but {gradOutputs.Length} output gradients");
+        var seeds = new Tensor[outputs.Length];
+        for (int i = 0; i < outputs.Length; i++)
+            seeds[i] = Seed(outputs[i], gradOutputs.IsEmpty ? null : gradOutputs[i], "Grad()");
+        foreach (var x in inputs)
+            if (!x.RequiresGrad) throw new KilnAutogradException($"Grad: an input ({x.Shape} {x.DType.Name()}) does not require grad");
+
+        var captures = new Dictionary<object, Tensor?>(ReferenceEqualityComparer.Instance);
+        foreach (var x in inputs) captures[Key(x)] = null;
+        Run(outputs.ToArray(), seeds, retainGraph, createGraph, captures);
+
+        var result = new Tensor?[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            result[i] = captures[Key(inputs[i])];
+            if (result[i] is null && !allowUnused)
+                throw new KilnAutogradException($"Grad: input {i} ({inputs[i].Shape}) was not used to compute the outputs; pass allowUnused: true to get null for it");
+        }
+        return result;
+    }
+
+    // A non-leaf input is identified by the node that made it; a leaf by itself.
+    private static object Key(Tensor t) => (object?)t.GradFn ?? t;
+
+    private static Tensor Seed(Tensor output, Tensor? gradient, string caller)
+    {
+        if (!output.RequiresGrad)
+            throw new KilnAutogradException($"{caller}: the tensor ({output.Shape} {output.DType.Name()}) does not require grad and has no grad function");
+        if (gradient is null)
+        {
+            if (output.NumElements != 1)
+                throw new KilnAutogradException($"{caller}: a gradient can be created implicitly only for scalar outputs, but the output has shape {output.Shape}; pass a gradient of that shape");
+            using (Engine.NoGrad()) return Tensor.OnesLike(output);
+        }
+        if (gradient.Shape != output.Shape)
+            throw new KilnAutogradException($"{caller}: gradient shape {gradient.Shape} does not match output shape {output.Shape}");
+        return gradient;
+    }
+
+    private static void Run(Tensor[] outputs, Tensor[] seeds, bool retainGraph, bool createGraph, Dictionary<object, Tensor?>? captures)
+    {
+        // Leaf outputs: the gradient goes straight to them.
+        var pending = new Dictionary<GradNode, Tensor>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            var node = outputs[i].GradFn;
+            if (node is null)
+            {
+                DeliverToLeaf(outputs[i], seeds[i], createGraph, captures);
+                continue;
+            }
+            pending[node] = pending.TryGetValue(node, out var g) ? Add(g, seeds[i], createGraph) : seeds[i];
+        }
+        if (pending.Count == 0) return;
+
+        // Count, for each reachable node, how many edges from reachable nodes lead into it.
+        var dependencies = new Dictionary<GradNode, int>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<GradNode>();
+        foreach (var node in pending.Keys)
+        {
+            if (dependencies.TryAdd(node, 0)) stack.Push(node);
+        }
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            foreach (var input in node.Inputs)
+            {
+                var next = input.GradFn;
+                if (next is null || !input.RequiresGrad) continue;
+                if (dependencies.TryGetValue(next, out var count)) dependencies[next] = count + 1;
+                else
+                {
+                    dependencies[next] = 1;
+                    stack.Push(next);
+                }
+            }
+        }
+
+        var ready = new PriorityQueue<GradNode, long>();
+        foreach (var node in pending.Keys)
+            if (dependencies[node] == 0) ready.Enqueue(node, -node.Sequence);
+
+        using var mode = createGraph ? Engine.EnableGrad() : Engine.NoGrad();
+        while (ready.TryDequeue(out var node, out _))
+        {
+            var grad = pending[node];
+            pending.Remove(node);
+            if (node.Hooks is not null)
+                foreach (var hook in node.Hooks.ToArray()) grad = hook(grad) ?? grad;
+            if (node.RetainedOutput is { } retained)
+                retained.Grad = retained.Grad is null ? Keep(grad, createGraph) : Add(retained.Grad, grad, createGraph);
+            if (captures is not null && captures.ContainsKey(node)) captures[node] = grad;
+
+            var inputs = node.Inputs.ToArray();
+            var inputGrads = node.Apply(grad);
+            if (inputGrads.Length != inputs.Length)
+                throw new InvalidOperationException($"{node.Name} returned {inputGrads.Length} gradients for {inputs.Length} inputs");
+            if (!retainGraph) node.ReleaseSaved();
+
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var input = inputs[i];
+                var g = inputGrads[i];
+                if (g is null || !input.RequiresGrad) continue;
+                if (g.Shape != input.Shape)
+                    throw new InvalidOperationException($"{node.Name} returned a gradient of shape {g.Shape} for input {i} of shape {input.Shape}");
+                if (GradMode.AnomalyDetection && g.DType.IsFloatingPoint() && !FiniteCheck.AllFinite(g))
+                    throw new KilnAutogradException($"anomaly: {node.Name} returned NaN or infinity in its gradient for input {i} ({input.Shape})");
+                var next = input.GradFn;
+                if (next is null)
+                {
+                    DeliverToLeaf(input, g, createGraph, captures);
+                    continue;
+                }
+                pending[next] = pending.TryGetValue(next, out var acc) ? Add(acc, g, createGraph) : g;
+                if (--CollectionsMarshal_Ref(dependencies, next) == 0) ready.Enqueue(next, -next.Sequence);
+            }
+        }
+    }
+
+    private static ref int CollectionsMarshal_Ref(Dictionary<GradNode, int> d, GradNode key)
+        => ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(d, key);
+
+    private static void DeliverToLeaf(Tensor leaf, Tensor grad, bool createGraph, Dictionary<object, Tensor?>? captures)
+    {
+        if (leaf.LeafHooks is not null)
+            foreach (var hook in leaf.LeafHooks.ToArray()) grad = hook(grad) ?? grad;
+        if (captures is not null)
+        {
+            if (captures.TryGetValue(leaf, out var prev))
+                captures[leaf] = prev is null ? grad : Add(prev, grad, createGraph);
+            return;
+        }
+        if (leaf.Grad is null)
+        {
+            leaf.Grad = Keep(grad, createGraph);
+        }
+        else if (createGraph)
+        {
+            leaf.Grad = (leaf.Grad + grad).DetachFromScope();
+        }
+        else
+        {
+            using (Engine.NoGrad()) leaf.Grad.AddInPlace(grad);
+        }
+    }
+
+    // A leaf's gradient belongs to the leaf, not to the scope the backward pass ran in.
+    private static Tensor Keep(Tensor grad, bool createGraph)
+    {
+        if (createGraph) return grad.DetachFromScope();
+        using (Engine.NoGrad()) return grad.Contiguous().Clone().DetachFromScope();
+    }
+
+    private static Tensor Add(Tensor a, Tensor b, bool createGraph) => a + b;
+}

@@ -1,0 +1,51 @@
+using Kiln.Autograd;
+
+namespace Kiln;
+
+/// <summary>
+/// Kiln's process-wide entry points: memory scopes, gradient modes, autograd over several tensors,
+/// random seeding and memory statistics. (A static class cannot share the namespace's name, so this
+/// is the one home for what PyTorch puts on <c>torch.</c>.)
+/// </summary>
+public static class Engine
+{
+    /// <summary>Starts a scope that disposes the tensors created inside it when it ends (see <see cref="TensorScope"/>).</summary>
+    public static TensorScope Scope() => new();
+
+    /// <summary>Turns gradient tracking off on this thread until the returned scope is disposed.</summary>
+    public static GradModeScope NoGrad() => new(enabled: false);
+
+    /// <summary>Turns gradient tracking on on this thread until the returned scope is disposed.</summary>
+    public static GradModeScope EnableGrad() => new(enabled: true);
+
+    /// <summary>Whether operations on this thread are recorded for autograd.</summary>
+    public static bool IsGradEnabled => GradMode.IsEnabled;
+
+    /// <summary>
+    /// Anomaly mode: every op checks its output and every backward function its gradients for NaN and
+    /// infinity, and the error names the op. Slow; for debugging.
+    /// </summary>
+    public static GradModeScope DetectAnomaly(bool enabled = true) => new(enabled, false);
+
+    /// <summary>
+    /// Gradients of <paramref name="outputs"/> with respect to <paramref name="inputs"/>, without touching
+    /// any <see cref="Tensor.Grad"/>. With <paramref name="createGraph"/> the result is itself
+    /// differentiable (for higher-order gradients).
+    /// </summary>
+    public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor?[]? gradOutputs = null,
+        bool? retainGraph = null, bool createGraph = false, bool allowUnused = false)
+        => BackwardEngine.Grad(outputs, inputs, gradOutputs ?? [], retainGraph ?? createGraph, createGraph, allowUnused);
+
+    /// <summary>Gradient of one output with respect to one input.</summary>
+    public static Tensor Grad(Tensor output, Tensor input, bool createGraph = false)
+        => BackwardEngine.Grad([output], [input], [], createGraph, createGraph, allowUnused: false)[0]!;
+
+    /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
+    public static MemoryStats MemoryStats() => MemoryPool.Stats();
+
+    /// <summary>Starts a new peak measurement at the current usage.</summary>
+    public static void ResetPeakMemory() => MemoryPool.ResetPeak();
+
+    /// <summary>Frees the cached (unused) tensor memory back to the operating system.</summary>
+    public static void EmptyCache() => MemoryPool.Trim();
+}

@@ -1,0 +1,136 @@
+using Kiln.Kernels.Cpu;
+
+namespace Kiln.Ops;
+
+/// <summary>
+/// Runs one op: checks shapes and dtypes through its declaration, runs its forward (or makes its
+/// view), and records it on the autograd tape when gradients are on and an input requires them.
+/// </summary>
+internal static class Dispatcher
+{
+    internal static Tensor Call(OpDef op, OpAttributes attributes, params ReadOnlySpan<Tensor> inputs)
+    {
+        var spec = Infer(op, attributes, inputs);
+        Tensor output;
+        if (op.IsView)
+        {
+            output = op.ViewUntyped(inputs, attributes);
+        }
+        else
+        {
+            output = Tensor.Empty(spec.Shape.AsSpan(), spec.DType);
+            op.ForwardUntyped(inputs, attributes, output);
+        }
+        if (GradMode.AnomalyDetection) CheckFinite(op, output);
+        Record(op, attributes, inputs, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Runs an op and writes the result into <paramref name="target"/> (which is also inputs[0] for
+    /// x.AddInPlace(y) style calls). The target's version is bumped, and its autograd history is
+    /// rebased onto the new node, as PyTorch does.
+    /// </summary>
+    internal static Tensor CallInPlace(OpDef op, OpAttributes attributes, Tensor target, params ReadOnlySpan<Tensor> inputs)
+    {
+        var spec = Infer(op, attributes, inputs);
+        if (spec.Shape != target.Shape)
+            throw op.Error($"in-place result of shape {spec.Shape} cannot be written into a tensor of shape {target.Shape}", SpecsOf(inputs));
+        if (spec.DType != target.DType)
+            throw op.Error($"in-place result of dtype {spec.DType.Name()} cannot be written into a {target.DType.Name()} tensor", SpecsOf(inputs));
+        bool track = GradMode.IsEnabled && op.IsDifferentiable && target.DType.IsFloatingPoint() && AnyRequiresGrad(inputs);
+        if (target.RequiresGrad && GradMode.IsEnabled)
+        {
+            if (target.IsLeaf)
+                throw new KilnAutogradException($"{op.Name}: a leaf tensor that requires grad ({target.Shape} {target.DType.Name()}) cannot be changed in place; wrap the update in Engine.NoGrad()");
+        }
+
+        // The old value keeps the history it had, under a new tensor object the new node can save.
+        Tensor[]? saved = null;
+        if (track)
+        {
+            saved = inputs.ToArray();
+            for (int i = 0; i < saved.Length; i++)
+            {
+                if (!ReferenceEquals(saved[i], target)) continue;
+                var old = target.Detach();
+                old.GradFn = target.GradFn;
+                old.SetRequiresGradUnchecked(target.RequiresGrad);
+                saved[i] = old;
+            }
+        }
+
+        var node = track ? new OpNode(op, attributes, saved!) : null;
+        bool aliasSafe = op.Fusion == FusionKind.Elementwise && target.IsContiguous;
+        foreach (var input in inputs)
+            if (input.SharesStorageWith(target) && !ReferenceEquals(input, target)) aliasSafe = false;
+        if (aliasSafe)
+        {
+            op.ForwardUntyped(inputs, attributes, target);
+        }
+        else
+        {
+            using var tmp = Tensor.Empty(spec.Shape.AsSpan(), spec.DType);
+            op.ForwardUntyped(inputs, attributes, tmp);
+            CopyInto(tmp, target);
+        }
+        target.BumpVersion();
+        if (GradMode.AnomalyDetection) CheckFinite(op, target);
+        if (node is not null)
+        {
+            target.GradFn = node;
+            target.SetRequiresGradUnchecked(true);
+            node.SaveOutput(target);
+        }
+        return target;
+    }
+
+    internal static TensorSpec Infer(OpDef op, OpAttributes attributes, ReadOnlySpan<Tensor> inputs)
+    {
+        if (inputs.Length != op.Arity)
+            throw new KilnShapeException($"{op.Name}: takes {op.Arity} inputs, got {inputs.Length}");
+        return op.InferUntyped(SpecsOf(inputs), attributes);
+    }
+
+    internal static TensorSpec[] SpecsOf(ReadOnlySpan<Tensor> inputs)
+    {
+        var specs = new TensorSpec[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i] is null) throw new ArgumentNullException($"input {i}");
+            if (inputs[i].IsDisposed) throw new ObjectDisposedException(nameof(Tensor), $"input {i} was disposed");
+            specs[i] = TensorSpec.Of(inputs[i]);
+        }
+        return specs;
+    }
+
+    private static bool AnyRequiresGrad(ReadOnlySpan<Tensor> inputs)
+    {
+        foreach (var t in inputs)
+            if (t.RequiresGrad) return true;
+        return false;
+    }
+
+    private static void Record(OpDef op, OpAttributes attributes, ReadOnlySpan<Tensor> inputs, Tensor output)
+    {
+        if (!GradMode.IsEnabled || !op.IsDifferentiable || !output.DType.IsFloatingPoint() || !AnyRequiresGrad(inputs)) return;
+        var node = new OpNode(op, attributes, inputs.ToArray());
+        output.GradFn = node;
+        output.SetRequiresGradUnchecked(true);
+        node.SaveOutput(output);
+    }
+
+    /// <summary>Copies values between two tensors of the same shape and dtype, any strides.</summary>
+    internal static unsafe void CopyInto(Tensor source, Tensor destination)
+    {
+        var layout = StridedLayout.Create(destination.ShapeArray, destination.StridesArray, (source.ShapeArray, source.StridesArray));
+        CopyKernel.Copy(layout, (byte*)destination.DataPointer, (byte*)source.DataPointer, source.DType.ElementSize());
+    }
+
+    internal static void CheckFinite(OpDef op, Tensor t)
+    {
+        if (!t.DType.IsFloatingPoint()) return;
+        if (!FiniteCheck.AllFinite(t))
+            throw new KilnAutogradException($"anomaly: {op.Name} produced NaN or infinity in its output of shape {t.Shape}");
+    }
+}

@@ -1,0 +1,7 @@
+namespace Kiln;
+
+/// <summary>An op got inputs whose shapes or dtypes it cannot accept.</summary>
+public sealed class KilnShapeException : KilnException
+{
+    public KilnShapeException(string message) : base(message) { }
+}

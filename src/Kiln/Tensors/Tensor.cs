@@ -1,0 +1,225 @@
+using System.Runtime.CompilerServices;
+
+namespace Kiln;
+
+/// <summary>
+/// An n-dimensional array with define-by-run autograd. Data lives in pooled native memory shared by
+/// views (shape, strides and offset over one <see cref="Storage"/>). Dispose it, or create it inside
+/// an <see cref="Engine.Scope"/>, to give its memory back at once; the garbage collector is a backstop.
+/// </summary>
+public sealed partial class Tensor : IDisposable
+{
+    private Storage? _storage;
+    internal readonly int[] ShapeArray;
+    internal readonly int[] StridesArray;
+    internal readonly int OffsetElements;
+    private bool _requiresGrad;
+
+    internal TensorScope? Scope;
+    internal GradNode? GradFn;
+    internal List<Func<Tensor, Tensor?>>? LeafHooks;
+
+    internal Tensor(Storage storage, int[] shape, int[] strides, int offset, DType dtype)
+    {
+        _storage = storage;
+        ShapeArray = shape;
+        StridesArray = strides;
+        OffsetElements = offset;
+        DType = dtype;
+        NumElements = checked((int)Shape.Wrap(shape).NumElements);
+        TensorScope.Track(this);
+    }
+
+    /// <summary>A new contiguous tensor with uninitialized memory.</summary>
+    internal static Tensor Empty(ReadOnlySpan<int> shape, DType dtype)
+    {
+        var dims = shape.ToArray();
+        foreach (var d in dims)
+            if (d < 0) throw new KilnShapeException($"shape {Shape.Format(dims)} has a negative dimension");
+        long n = Shape.Wrap(dims).NumElements;
+        if (n > int.MaxValue) throw new KilnShapeException($"shape {Shape.Format(dims)} has {n} elements; Kiln tensors hold at most {int.MaxValue}");
+        var storage = Storage.Allocate(Math.Max(n, 1) * dtype.ElementSize());
+        return new Tensor(storage, dims, Shape.ContiguousStrides(dims), 0, dtype);
+    }
+
+    /// <summary>A new contiguous tensor filled with zeros.</summary>
+    internal static Tensor EmptyZeroed(ReadOnlySpan<int> shape, DType dtype)
+    {
+        var t = Empty(shape, dtype);
+        t.RawBytes().Clear();
+        return t;
+    }
+
+    /// <summary>A view over the same storage with another shape, strides and offset.</summary>
+    internal Tensor AsStrided(int[] shape, int[] strides, int offset)
+    {
+        var storage = LiveStorage;
+        storage.AddRef();
+        return new Tensor(storage, shape, strides, offset, DType);
+    }
+
+    internal Storage LiveStorage => _storage ?? throw new ObjectDisposedException(nameof(Tensor), $"tensor {Shape} {DType.Name()} was disposed");
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>The size of each dimension.</summary>
+    public Shape Shape => Shape.Wrap(ShapeArray);
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => ShapeArray.Length;
+
+    /// <summary>Number of elements.</summary>
+    public int NumElements { get; }
+
+    /// <summary>Elements to step over to move one along each dimension.</summary>
+    public int[] Strides => (int[])StridesArray.Clone();
+
+    /// <summary>Index of the first element in the underlying storage.</summary>
+    public int StorageOffset => OffsetElements;
+
+    /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
+    public int Size(int dim) => ShapeArray[Shape.NormalizeDim(dim, Rank)];
+
+    /// <summary>True when elements are laid out densely in row-major order.</summary>
+    public bool IsContiguous
+    {
+        get
+        {
+            int expected = 1;
+            for (int i = ShapeArray.Length - 1; i >= 0; i--)
+            {
+                if (ShapeArray[i] == 1) continue;
+                if (StridesArray[i] != expected) return false;
+                expected *= ShapeArray[i];
+            }
+            return true;
+        }
+    }
+
+    /// <summary>True once <see cref="Dispose"/> ran or the tensor's scope ended.</summary>
+    public bool IsDisposed => _storage is null;
+
+    /// <summary>Bumped by each in-place change of this tensor's memory (shared with its views).</summary>
+    public int Version => LiveStorage.Version;
+
+    internal bool SharesStorageWith(Tensor other) => ReferenceEquals(_storage, other._storage);
+
+    // ---- autograd state ----
+
+    /// <summary>Whether gradients flow to this tensor. Settable on leaves only.</summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (!IsLeaf && !value)
+                throw new KilnAutogradException($"RequiresGrad can only be turned off on leaf tensors; this tensor was made by {GradFn!.Name}. Use Detach() instead");
+            if (value && !DType.IsFloatingPoint())
+                throw new KilnAutogradException($"only floating-point tensors can require gradients, not {DType.Name()}");
+            _requiresGrad = value;
+        }
+    }
+
+    internal void SetRequiresGradUnchecked(bool value) => _requiresGrad = value;
+
+    /// <summary>The accumulated gradient (leaves, and non-leaves after <see cref="RetainGrad"/>).</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>True when no op recorded this tensor: created by the user, or made with no gradient tracking.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>The name of the backward function that made this tensor ("MulBackward"), or null for leaves.</summary>
+    public string? GradFnName => GradFn?.Name;
+
+    /// <summary>Keeps the gradient of this non-leaf tensor in <see cref="Grad"/> during backward.</summary>
+    public Tensor RetainGrad()
+    {
+        if (!RequiresGrad) throw new KilnAutogradException("RetainGrad() on a tensor that does not require grad");
+        if (GradFn is not null) GradFn.RetainedOutput = this;
+        return this;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="hook"/> with this tensor's gradient during backward; a non-null result
+    /// replaces the gradient. Returns a handle whose Dispose removes the hook.
+    /// </summary>
+    public IDisposable RegisterHook(Func<Tensor, Tensor?> hook)
+    {
+        if (!RequiresGrad) throw new KilnAutogradException("cannot register a hook on a tensor that does not require grad");
+        List<Func<Tensor, Tensor?>> list;
+        if (GradFn is null) list = LeafHooks ??= new();
+        else list = GradFn.Hooks ??= new();
+        list.Add(hook);
+        return new HookHandle(list, hook);
+    }
+
+    private sealed class HookHandle(List<Func<Tensor, Tensor?>> list, Func<Tensor, Tensor?> hook) : IDisposable
+    {
+        public void Dispose() => list.Remove(hook);
+    }
+
+    /// <summary>A view of the same data that autograd does not track.</summary>
+    public Tensor Detach() => AsStrided(ShapeArray, StridesArray, OffsetElements);
+
+    // ---- scopes and disposal ----
+
+    /// <summary>Moves this tensor from its scope to the enclosing scope (or to none), so it outlives the current one.</summary>
+    public Tensor MoveToOuterScope()
+    {
+        var s = Scope;
+        if (s is null) return this;
+        var outer = s.Outer;
+        Scope = null;
+        outer?.Adopt(this);
+        return this;
+    }
+
+    /// <summary>Takes this tensor out of every scope: only <see cref="Dispose"/> or the garbage collector frees it.</summary>
+    public Tensor DetachFromScope()
+    {
+        Scope = null;
+        return this;
+    }
+
+    /// <summary>Releases this tensor's hold on its memory. Views keep the memory alive until they go too.</summary>
+    public void Dispose()
+    {
+        var s = Interlocked.Exchange(ref _storage, null);
+        s?.Release();
+        Scope = null;
+    }
+
+    // ---- raw access for kernels ----
+
+    internal unsafe void* DataPointer => (byte*)LiveStorage.Pointer + (nint)OffsetElements * DType.ElementSize();
+
+    internal unsafe T* Pointer<T>() where T : unmanaged
+    {
+        CheckType<T>();
+        return (T*)DataPointer;
+    }
+
+    /// <summary>The elements of a contiguous tensor.</summary>
+    internal unsafe Span<T> Span<T>() where T : unmanaged
+    {
+        CheckType<T>();
+        if (!IsContiguous) throw new InvalidOperationException("Span<T>() needs a contiguous tensor");
+        return new Span<T>(DataPointer, NumElements);
+    }
+
+    internal unsafe Span<byte> RawBytes()
+    {
+        if (!IsContiguous) throw new InvalidOperationException("RawBytes() needs a contiguous tensor");
+        return new Span<byte>(DataPointer, NumElements * DType.ElementSize());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckType<T>() where T : unmanaged
+    {
+        if (Unsafe.SizeOf<T>() != DType.ElementSize() || DTypeInfo.Of<T>() != DType)
+            throw new InvalidOperationException($"tensor is {DType.Name()}, not {typeof(T).Name}");
+    }
+
+    internal void BumpVersion() => Interlocked.Increment(ref LiveStorage.Version);
+}

@@ -1,0 +1,69 @@
+namespace Kiln;
+
+/// <summary>
+/// Disposes every tensor created inside it when it ends, except tensors moved out of it
+/// (<see cref="Tensor.MoveToOuterScope"/>, <see cref="Tensor.DetachFromScope"/>, parameters and gradients
+/// of leaves). Scopes nest per thread. Create one with <see cref="Engine.Scope"/>.
+/// </summary>
+public sealed class TensorScope : IDisposable
+{
+    [ThreadStatic] private static TensorScope? _current;
+
+    private readonly TensorScope? _outer;
+    private readonly List<Tensor> _owned = new();
+    private bool _disposed;
+
+    internal TensorScope()
+    {
+        _outer = _current;
+        _current = this;
+    }
+
+    internal static TensorScope? Current => _current;
+
+    /// <summary>Number of tensors this scope still owns.</summary>
+    public int Count
+    {
+        get
+        {
+            int n = 0;
+            foreach (var t in _owned) if (t.Scope == this) n++;
+            return n;
+        }
+    }
+
+    internal static void Track(Tensor t)
+    {
+        var s = _current;
+        if (s is null) return;
+        t.Scope = s;
+        s._owned.Add(t);
+    }
+
+    internal void Adopt(Tensor t)
+    {
+        t.Scope = this;
+        _owned.Add(t);
+    }
+
+    internal TensorScope? Outer => _outer;
+
+    /// <summary>Keeps <paramref name="t"/> alive past this scope by giving it to the enclosing one (or to none).</summary>
+    public Tensor Keep(Tensor t)
+    {
+        if (t.Scope == this) t.MoveToOuterScope();
+        return t;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_current != this)
+            throw new InvalidOperationException("TensorScope disposed out of order: dispose inner scopes before outer ones, on the thread that created them");
+        _current = _outer;
+        foreach (var t in _owned)
+            if (t.Scope == this) t.Dispose();
+        _owned.Clear();
+    }
+}
