@@ -12,6 +12,7 @@ internal static unsafe class GemmKernel
     internal static void Multiply(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, float beta = 0f)
     {
+        var arow = transB ? new float[k] : [];
         for (int i = 0; i < m; i++)
         {
             var row = new Span<float>(c + (nint)i * ldc, n);
@@ -28,7 +29,6 @@ internal static unsafe class GemmKernel
             }
             else
             {
-                Span<float> arow = k <= 4096 ? stackalloc float[k] : new float[k];
                 for (int p = 0; p < k; p++) arow[p] = transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
                 for (int j = 0; j < n; j++)
                     row[j] += TensorPrimitives.Dot(arow, new ReadOnlySpan<float>(b + (nint)j * ldb, k));
