@@ -87,8 +87,7 @@ internal static class Dispatcher
 
     internal static TensorSpec Infer(OpDef op, OpAttributes attributes, ReadOnlySpan<Tensor> inputs)
     {
-        if (inputs.Length != op.Arity)
-            throw new KilnShapeException($"{op.Name}: takes {op.Arity} inputs, got {inputs.Length}");
+        op.CheckArity(inputs.Length);
         return op.InferUntyped(SpecsOf(inputs), attributes);
     }
 

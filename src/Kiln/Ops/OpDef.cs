@@ -24,8 +24,18 @@ internal abstract class OpDef
     /// <summary>Whether backward reads the output's value.</summary>
     public virtual bool BackwardReadsOutput => false;
 
-    /// <summary>Number of tensor inputs the op takes.</summary>
+    /// <summary>Number of tensor inputs the op takes, or <see cref="Variadic"/> for any number of at least one (Cat).</summary>
     public abstract int Arity { get; }
+
+    /// <summary>The <see cref="Arity"/> of an op that takes any number of inputs, at least one.</summary>
+    internal const int Variadic = -1;
+
+    /// <summary>Throws when <paramref name="count"/> inputs do not fit <see cref="Arity"/>.</summary>
+    internal void CheckArity(int count)
+    {
+        if (Arity == Variadic ? count < 1 : count != Arity)
+            throw new KilnShapeException($"{Name}: takes {(Arity == Variadic ? "at least 1" : Arity.ToString())} inputs, got {count}");
+    }
 
     internal abstract Type AttributesType { get; }
 
@@ -77,7 +87,7 @@ internal abstract class OpDef<TAttr> : OpDef where TAttr : OpAttributes
 
     internal sealed override TensorSpec InferUntyped(ReadOnlySpan<TensorSpec> inputs, OpAttributes attributes)
     {
-        if (inputs.Length != Arity) throw new KilnShapeException($"{Name}: takes {Arity} inputs, got {inputs.Length}");
+        CheckArity(inputs.Length);
         return Infer(inputs, (TAttr)attributes);
     }
     internal sealed override void ForwardUntyped(ReadOnlySpan<Tensor> inputs, OpAttributes attributes, Tensor output) => Forward(inputs, (TAttr)attributes, output);

@@ -86,6 +86,8 @@ public sealed partial class Tensor : IDisposable
     {
         get
         {
+            // As in PyTorch, a tensor without elements is contiguous whatever its strides ([3, 0] has strides [1, 1]).
+            if (NumElements == 0) return true;
             int expected = 1;
             for (int i = ShapeArray.Length - 1; i >= 0; i--)
             {

@@ -132,6 +132,46 @@ namespace Kiln
             return Dispatcher.Call(ReshapeOp.Instance, attributes, source);
         }
 
+        /// <summary>
+        /// Merges dimensions <paramref name="startDim"/> through <paramref name="endDim"/> into one (a view
+        /// when the layout allows, like <see cref="Reshape"/>). A 0-d tensor becomes a 1-element vector.
+        /// </summary>
+        public Tensor Flatten(int startDim = 0, int endDim = -1)
+        {
+            if (Rank == 0) return Reshape(1);
+            int s = NormalizeDimFor("Flatten", startDim), e = NormalizeDimFor("Flatten", endDim);
+            if (s > e) throw new KilnShapeException($"Flatten: startDim {startDim} comes after endDim {endDim} (shape {Shape})");
+            var dims = new int[Rank - (e - s)];
+            for (int i = 0; i < s; i++) dims[i] = ShapeArray[i];
+            int merged = 1;
+            for (int i = s; i <= e; i++) merged *= ShapeArray[i];
+            dims[s] = merged;
+            for (int i = e + 1; i < Rank; i++) dims[i - e + s] = ShapeArray[i];
+            return Reshape(dims);
+        }
+
+        /// <summary>Splits dimension <paramref name="dim"/> into <paramref name="sizes"/> (one may be -1); the inverse of <see cref="Flatten"/>.</summary>
+        public Tensor Unflatten(int dim, params int[] sizes)
+        {
+            int d = NormalizeDimFor("Unflatten", dim);
+            var dims = new int[Rank - 1 + sizes.Length];
+            for (int i = 0; i < d; i++) dims[i] = ShapeArray[i];
+            long known = 1;
+            int infer = -1;
+            for (int i = 0; i < sizes.Length; i++)
+            {
+                if (sizes[i] == -1 && infer < 0) infer = d + i;
+                else if (sizes[i] < 0) throw new KilnShapeException($"Unflatten: invalid sizes {Kiln.Shape.Format(sizes)} for dimension {d} of shape {Shape}");
+                else known *= sizes[i];
+                dims[d + i] = sizes[i];
+            }
+            if (infer >= 0 && known != 0 && ShapeArray[d] % known == 0) dims[infer] = (int)(ShapeArray[d] / known);
+            else if (infer >= 0 || known != ShapeArray[d])
+                throw new KilnShapeException($"Unflatten: sizes {Kiln.Shape.Format(sizes)} do not multiply to dimension {d} of size {ShapeArray[d]} (shape {Shape})");
+            for (int i = d + 1; i < Rank; i++) dims[i - 1 + sizes.Length] = ShapeArray[i];
+            return Reshape(dims);
+        }
+
         /// <summary>Like <see cref="Reshape"/> but never copies: a layout that cannot be viewed in the new shape is an error.</summary>
         public Tensor View(params int[] shape)
         {
