@@ -15,6 +15,7 @@ internal static class Dispatcher
         if (op.IsView)
         {
             output = op.ViewUntyped(inputs, attributes);
+            output.IsView = true;
         }
         else
         {
@@ -39,6 +40,9 @@ internal static class Dispatcher
         if (spec.DType != target.DType)
             throw op.Error($"in-place result of dtype {spec.DType.Name()} cannot be written into a {target.DType.Name()} tensor", SpecsOf(inputs));
         bool track = GradMode.IsEnabled && op.IsDifferentiable && target.DType.IsFloatingPoint() && AnyRequiresGrad(inputs);
+        // The new node would describe the view only; its base would keep a history that misses the change.
+        if (track && target.IsView)
+            throw new KilnAutogradException($"{op.Name}: an in-place change of a view ({target.Shape} {target.DType.Name()}) is not tracked by autograd; apply the op out of place (for example with Cat), or Clone() the view first");
         if (target.RequiresGrad && GradMode.IsEnabled)
         {
             if (target.IsLeaf)

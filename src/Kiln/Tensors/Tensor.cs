@@ -16,6 +16,9 @@ public sealed partial class Tensor : IDisposable
     private bool _requiresGrad;
 
     internal TensorScope? Scope;
+
+    /// <summary>True for a tensor made by a view op (it shares memory with the op's input).</summary>
+    internal bool IsView;
     internal GradNode? GradFn;
     internal List<Func<Tensor, Tensor?>>? LeafHooks;
 

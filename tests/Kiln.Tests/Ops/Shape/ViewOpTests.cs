@@ -269,5 +269,19 @@ public sealed class ViewOpTests
         for (int i = 0; i < 7; i++) Assert.Equal(i % 3 == 1 ? 4 * xv[i] : 0, ggv[i], 12);
     }
 
+    [Fact]
+    public void In_place_change_of_a_view_under_autograd_is_refused_rather_than_silently_wrong()
+    {
+        var x = OpSampleData(3);
+        x.RequiresGrad = true;
+        var y = x * 1.0;
+        var ex = Assert.Throws<KilnAutogradException>(() => y[0].MulInPlace(Tensor.Scalar(2, DType.Float64)));
+        Assert.Contains("view", ex.Message);
+        using (Engine.NoGrad()) y[0].MulInPlace(Tensor.Scalar(2, DType.Float64));
+        var plain = OpSampleData(3);
+        plain.Select(0, 1).AddInPlace(Tensor.Scalar(10, DType.Float64));
+        Assert.Equal(OpSampleData(3).ToArray<double>()[1] + 10, plain.ToArray<double>()[1], 12);
+    }
+
     private static Tensor OpSampleData(params int[] shape) => Kiln.Ops.OpSample.Uniform(7, -1, 1, shape);
 }
