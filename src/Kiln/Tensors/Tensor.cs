@@ -16,11 +16,11 @@ public sealed partial class Tensor : IDisposable
     private bool _requiresGrad;
 
     internal TensorScope? Scope;
+    internal GradNode? GradFn;
+    internal List<Func<Tensor, Tensor?>>? LeafHooks;
 
     /// <summary>True for a tensor made by a view op (it shares memory with the op's input).</summary>
     internal bool IsView;
-    internal GradNode? GradFn;
-    internal List<Func<Tensor, Tensor?>>? LeafHooks;
 
     internal Tensor(Storage storage, int[] shape, int[] strides, int offset, DType dtype)
     {
