@@ -86,6 +86,7 @@ public sealed partial class Tensor : IDisposable
     {
         get
         {
+            if (NumElements == 0) return true; // no element is out of place (and strides of size-0 dimensions are arbitrary)
             int expected = 1;
             for (int i = ShapeArray.Length - 1; i >= 0; i--)
             {
