@@ -40,6 +40,13 @@ public static class Engine
     public static Tensor Grad(Tensor output, Tensor input, bool createGraph = false)
         => BackwardEngine.Grad([output], [input], [], createGraph, createGraph, allowUnused: false)[0]!;
 
+    /// <summary>
+    /// Seeds the random stream every random op draws from (Rand, Randn, RandInt, dropout, ...) and
+    /// restarts it, so the same seed and the same sequence of ops give the same values, whatever the
+    /// thread count.
+    /// </summary>
+    public static void ManualSeed(ulong seed) => RandomState.Seed(seed);
+
     /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
     public static MemoryStats MemoryStats() => MemoryPool.Stats();
 

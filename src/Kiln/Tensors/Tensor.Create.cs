@@ -45,6 +45,106 @@ public sealed partial class Tensor
     /// <summary><paramref name="value"/> everywhere, with the shape and dtype of <paramref name="like"/>.</summary>
     public static Tensor FullLike(Tensor like, double value) => Full(like.ShapeArray, value, like.DType);
 
+    /// <summary>0, 1, ..., up to <paramref name="end"/> (excluded), as int64 like PyTorch's integer arange.</summary>
+    public static Tensor Arange(long end) => Arange(0, end, 1);
+
+    /// <summary>
+    /// <paramref name="start"/>, start + step, ... stopping before <paramref name="end"/>: ceil((end - start) / step)
+    /// values, int64 unless <paramref name="dtype"/> says otherwise.
+    /// </summary>
+    public static Tensor Arange(long start, long end, long step = 1, DType dtype = DType.Int64)
+    {
+        if (step == 0) throw new ArgumentException("Arange: step must be nonzero");
+        if (end != start && (end > start) != (step > 0))
+            throw new ArgumentException($"Arange: the range [{start}, {end}) and step {step} point in opposite directions");
+        Int128 span = (Int128)end - start;
+        Int128 count = step > 0 ? (span + step - 1) / step : (span + step + 1) / step;
+        if (count < 0) count = 0;
+        if (count > int.MaxValue) throw new KilnShapeException($"Arange: {count} values are more than a tensor holds ({int.MaxValue})");
+        int n = (int)count;
+        var t = Empty([n], dtype);
+        if (dtype == DType.Int64)
+        {
+            var values = t.Span<long>();
+            for (int i = 0; i < n; i++) values[i] = start + i * step;
+        }
+        else
+        {
+            t.FillSequence(i => start + (double)(i * step));
+        }
+        return t;
+    }
+
+    /// <summary>0, 1, ..., up to <paramref name="end"/> (excluded), as float32 like PyTorch's floating-point arange.</summary>
+    public static Tensor Arange(double end) => Arange(0, end, 1);
+
+    /// <summary>
+    /// <paramref name="start"/>, start + step, ... stopping before <paramref name="end"/>: ceil((end - start) / step)
+    /// values (PyTorch's length rule), float32 unless <paramref name="dtype"/> says otherwise.
+    /// </summary>
+    public static Tensor Arange(double start, double end, double step = 1, DType dtype = DType.Float32)
+    {
+        if (!double.IsFinite(start) || !double.IsFinite(end) || !double.IsFinite(step))
+            throw new ArgumentException($"Arange: start, end and step must be finite, got {start}, {end}, {step}");
+        if (step == 0) throw new ArgumentException("Arange: step must be nonzero");
+        if (end != start && (end > start) != (step > 0))
+            throw new ArgumentException($"Arange: the range [{start}, {end}) and step {step} point in opposite directions");
+        double count = Math.Ceiling((end - start) / step);
+        if (count > int.MaxValue) throw new KilnShapeException($"Arange: {count} values are more than a tensor holds ({int.MaxValue})");
+        var t = Empty([(int)Math.Max(count, 0)], dtype);
+        t.FillSequence(i => start + i * step);
+        return t;
+    }
+
+    /// <summary>
+    /// <paramref name="steps"/> evenly spaced values from <paramref name="start"/> to <paramref name="end"/>,
+    /// both included (float32 unless <paramref name="dtype"/> says otherwise).
+    /// </summary>
+    public static Tensor Linspace(double start, double end, int steps, DType dtype = DType.Float32)
+    {
+        if (steps < 0) throw new ArgumentException($"Linspace: steps must be >= 0, got {steps}");
+        if (!double.IsFinite(start) || !double.IsFinite(end))
+            throw new ArgumentException($"Linspace: start and end must be finite, got {start}, {end}");
+        var t = Empty([steps], dtype);
+        double step = steps > 1 ? (end - start) / (steps - 1) : 0;
+        // Each half counts from its own end, so both endpoints come out exact (as PyTorch does).
+        int half = steps == 1 ? 1 : steps / 2;
+        t.FillSequence(i => i < half ? start + step * i : end - step * (steps - 1 - i));
+        return t;
+    }
+
+    /// <summary>
+    /// An <paramref name="n"/> x <paramref name="m"/> matrix (<paramref name="m"/> defaults to n) with ones on
+    /// the main diagonal and zeros elsewhere.
+    /// </summary>
+    public static Tensor Eye(int n, int m = -1, DType dtype = DType.Float32)
+    {
+        if (m < 0) m = n;
+        if (n < 0) throw new ArgumentException($"Eye: n must be >= 0, got {n}");
+        var t = EmptyZeroed([n, m], dtype);
+        int diagonal = Math.Min(n, m);
+        using var ones = Full([diagonal], 1, dtype);
+        using var view = t.AsStrided([diagonal], [m + 1], 0);
+        Dispatcher.CopyInto(ones, view);
+        return t;
+    }
+
+    // Writes value(i) at element i of a new contiguous 1-D tensor, converted as Cast would (truncating to integers).
+    private void FillSequence(Func<long, double> value)
+    {
+        int n = NumElements;
+        switch (DType)
+        {
+            case DType.Float32: { var s = Span<float>(); for (int i = 0; i < n; i++) s[i] = (float)value(i); break; }
+            case DType.Float64: { var s = Span<double>(); for (int i = 0; i < n; i++) s[i] = value(i); break; }
+            case DType.Int32: { var s = Span<int>(); for (int i = 0; i < n; i++) s[i] = checked((int)value(i)); break; }
+            case DType.Int64: { var s = Span<long>(); for (int i = 0; i < n; i++) s[i] = checked((long)value(i)); break; }
+            case DType.UInt8: { var s = Span<byte>(); for (int i = 0; i < n; i++) s[i] = checked((byte)value(i)); break; }
+            case DType.Int8: { var s = Span<sbyte>(); for (int i = 0; i < n; i++) s[i] = checked((sbyte)value(i)); break; }
+            default: throw new ArgumentException($"a sequence cannot be written as {DType.Name()}");
+        }
+    }
+
     private void FillRaw(double value)
     {
         switch (DType)
