@@ -86,6 +86,8 @@ public sealed partial class Tensor : IDisposable
     {
         get
         {
+            // An empty tensor has no layout to break (as in PyTorch), whatever its strides.
+            if (NumElements == 0) return true;
             int expected = 1;
             for (int i = ShapeArray.Length - 1; i >= 0; i--)
             {

@@ -122,6 +122,31 @@ public sealed unsafe class GemmKernelTests
     }
 
     [Fact]
+    public void Gemm_allocates_nothing_once_its_threads_are_warm()
+    {
+        const int m = 200, n = 150, k = 300;
+        var a = Random(m * k, 20);
+        var b = Random(k * n, 21);
+        var c = new float[m * n];
+        // A few rows against many columns takes the column-split path.
+        var a2 = Random(800 * 3, 22);
+        var b2 = Random(800 * 900, 23);
+        var c2 = new float[3 * 900];
+        using var pool = new WorkerPool(2);
+        fixed (float* pa = a, pb = b, pc = c, pa2 = a2, pb2 = b2, pc2 = c2)
+        {
+            long before = 0;
+            for (int i = 0; i < 7; i++)
+            {
+                if (i == 2) before = GC.GetAllocatedBytesForCurrentThread();
+                GemmKernel.Multiply(false, true, m, n, k, pa, k, pb, k, pc, n, 0f, GemmKernel.BestTier, pool);
+                GemmKernel.Multiply(true, false, 3, 900, 800, pa2, 3, pb2, 900, pc2, 900, 1f, GemmKernel.BestTier, pool);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Fact]
     public void Gemm_rejects_negative_sizes()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => GemmKernel.Multiply(false, false, -1, 2, 2, (float*)null, 2, (float*)null, 2, (float*)null, 2));

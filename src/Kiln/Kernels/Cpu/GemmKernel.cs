@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -58,6 +59,48 @@ internal static unsafe class GemmKernel
             GemmDriver<double, Float64Vector256Kernel>.Multiply(opA, opB, m, n, k, c, ldc, beta, pool);
         else
             GemmDriver<double, ScalarGemmKernel<double>>.Multiply(opA, opB, m, n, k, c, ldc, beta, pool);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> independent GEMMs of one shape (a batched matmul): problem i reads A at
+    /// a + aOffsets[i] and B at b + bOffsets[i] and writes C at c + i·cStride. Many small problems are
+    /// spread over the pool one whole problem per thread; big ones each use the pool themselves.
+    /// </summary>
+    internal static void MultiplyBatched<T>(int count, bool transA, bool transB, int m, int n, int k,
+        T* a, nint* aOffsets, int lda, T* b, nint* bOffsets, int ldb, T* c, nint cStride, int ldc, T beta)
+        where T : unmanaged
+    {
+        var job = new BatchJob<T>(transA, transB, m, n, k, a, aOffsets, lda, b, bOffsets, ldb, c, cStride, ldc, beta);
+        long work = (long)m * n * k;
+        if (count > 1 && work < BatchParallelThreshold && work * count >= BatchParallelThreshold)
+            WorkerPool.Shared.For(count, Math.Max(1, (int)(BatchParallelThreshold / 4 / Math.Max(work, 1))), ref job);
+        else
+            job.Run(0, count, WorkerPool.Shared);
+    }
+
+    /// <summary>Problems smaller than this run whole on one thread when a batch can be spread instead.</summary>
+    private const long BatchParallelThreshold = 1L << 21;
+
+    private readonly struct BatchJob<T>(bool transA, bool transB, int m, int n, int k,
+        T* a, nint* aOffsets, int lda, T* b, nint* bOffsets, int ldb, T* c, nint cStride, int ldc, T beta) : IWorkerJob
+        where T : unmanaged
+    {
+        public void Run(int start, int end) => Run(start, end, null);
+
+        internal void Run(int start, int end, WorkerPool? pool)
+        {
+            for (int i = start; i < end; i++)
+            {
+                if (typeof(T) == typeof(float))
+                    Multiply(transA, transB, m, n, k, (float*)(a + aOffsets[i]), lda, (float*)(b + bOffsets[i]), ldb,
+                        (float*)(c + i * cStride), ldc, Unsafe.BitCast<T, float>(beta), BestTier, pool);
+                else if (typeof(T) == typeof(double))
+                    Multiply(transA, transB, m, n, k, (double*)(a + aOffsets[i]), lda, (double*)(b + bOffsets[i]), ldb,
+                        (double*)(c + i * cStride), ldc, Unsafe.BitCast<T, double>(beta), BestTier, pool);
+                else
+                    throw new NotSupportedException($"GEMM is defined for float and double, not {typeof(T).Name}");
+            }
+        }
     }
 
     private static void CheckSizes(int m, int n, int k)
