@@ -17,33 +17,36 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
         where TKernel : IGemmMicroKernel<T>
     {
         int mr = TKernel.MR;
-        for (int ir = 0; ir < rows; ir += mr)
+        if (a.Transposed)
         {
-            int height = Math.Min(mr, rows - ir);
-            if (a.Transposed)
+            // Element (i, p) at Data[p·Ld + i]: stored rows are read one after another (so the hardware
+            // prefetcher follows) and each is dealt out MR values per panel.
+            for (int p = 0; p < kc; p++)
             {
-                // Element (i, p) at Data[p·Ld + i]: each p gives `height` adjacent values.
-                T* src = a.Data + (nint)p0 * a.Ld + i0 + ir;
-                for (int p = 0; p < kc; p++, src += a.Ld)
+                T* src = a.Data + (nint)(p0 + p) * a.Ld + i0;
+                T* d = dest + (nint)p * mr;
+                for (int ir = 0; ir < rows; ir += mr, d += (nint)mr * kc)
                 {
-                    T* d = dest + (nint)p * mr;
+                    int height = Math.Min(mr, rows - ir);
                     int r = 0;
-                    for (; r < height; r++) d[r] = src[r];
+                    for (; r < height; r++) d[r] = src[ir + r];
                     for (; r < mr; r++) d[r] = default;
                 }
             }
-            else
+            return;
+        }
+        for (int ir = 0; ir < rows; ir += mr)
+        {
+            // Element (i, p) at Data[i·Ld + p]: each row is read in order and scattered MR apart.
+            int height = Math.Min(mr, rows - ir);
+            for (int r = 0; r < height; r++)
             {
-                // Element (i, p) at Data[i·Ld + p]: each row is read in order and scattered MR apart.
-                for (int r = 0; r < height; r++)
-                {
-                    T* src = a.Data + (nint)(i0 + ir + r) * a.Ld + p0;
-                    T* d = dest + r;
-                    for (int p = 0; p < kc; p++) d[(nint)p * mr] = src[p];
-                }
-                for (int r = height; r < mr; r++)
-                    for (int p = 0; p < kc; p++) dest[(nint)p * mr + r] = default;
+                T* src = a.Data + (nint)(i0 + ir + r) * a.Ld + p0;
+                T* d = dest + r;
+                for (int p = 0; p < kc; p++) d[(nint)p * mr] = src[p];
             }
+            for (int r = height; r < mr; r++)
+                for (int p = 0; p < kc; p++) dest[(nint)p * mr + r] = default;
             dest += (nint)mr * kc;
         }
     }
@@ -54,46 +57,43 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
         where TKernel : IGemmMicroKernel<T>
     {
         int nr = TKernel.NR;
+        if (!b.Transposed)
+        {
+            // Element (p, j) at Data[p·Ld + j]: stored rows are read one after another (so the hardware
+            // prefetcher follows) and each is dealt out NR values per panel.
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = b.Data + (nint)(p0 + p) * b.Ld + j0;
+                T* d = dest + (nint)p * nr;
+                int jr = 0;
+                for (; jr <= cols - nr; jr += nr, d += (nint)nr * kc) CopyRow(src + jr, d, nr);
+                if (jr < cols)
+                {
+                    int j = 0;
+                    for (; j < cols - jr; j++) d[j] = src[jr + j];
+                    for (; j < nr; j++) d[j] = default;
+                }
+            }
+            return;
+        }
         for (int jr = 0; jr < cols; jr += nr)
         {
+            // Element (p, j) at Data[j·Ld + p]: each stored row is one column of the panel.
             int width = Math.Min(nr, cols - jr);
-            if (b.Transposed)
+            int jj = 0;
+            if (typeof(T) == typeof(float) && width == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
             {
-                // Element (p, j) at Data[j·Ld + p]: each stored row is one column of the panel.
-                int jj = 0;
-                if (typeof(T) == typeof(float) && width == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
-                {
-                    for (; jj < nr; jj += 8)
-                        TransposeColumns8((float*)(b.Data + (nint)(j0 + jr + jj) * b.Ld + p0), b.Ld, kc, (float*)(dest + jj), nr);
-                }
-                for (; jj < width; jj++)
-                {
-                    T* src = b.Data + (nint)(j0 + jr + jj) * b.Ld + p0;
-                    T* d = dest + jj;
-                    for (int p = 0; p < kc; p++) d[(nint)p * nr] = src[p];
-                }
-                for (; jj < nr; jj++)
-                    for (int p = 0; p < kc; p++) dest[(nint)p * nr + jj] = default;
+                for (; jj < nr; jj += 8)
+                    TransposeColumns8((float*)(b.Data + (nint)(j0 + jr + jj) * b.Ld + p0), b.Ld, kc, (float*)(dest + jj), nr);
             }
-            else
+            for (; jj < width; jj++)
             {
-                // Element (p, j) at Data[p·Ld + j]: each p gives `width` adjacent values.
-                T* src = b.Data + (nint)p0 * b.Ld + j0 + jr;
-                if (width == nr)
-                {
-                    for (int p = 0; p < kc; p++, src += b.Ld) CopyRow(src, dest + (nint)p * nr, nr);
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++, src += b.Ld)
-                    {
-                        T* d = dest + (nint)p * nr;
-                        int j = 0;
-                        for (; j < width; j++) d[j] = src[j];
-                        for (; j < nr; j++) d[j] = default;
-                    }
-                }
+                T* src = b.Data + (nint)(j0 + jr + jj) * b.Ld + p0;
+                T* d = dest + jj;
+                for (int p = 0; p < kc; p++) d[(nint)p * nr] = src[p];
             }
+            for (; jj < nr; jj++)
+                for (int p = 0; p < kc; p++) dest[(nint)p * nr + jj] = default;
             dest += (nint)nr * kc;
         }
     }
