@@ -1,62 +1,111 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Kernels.Cpu;
 
 /// <summary>
 /// General matrix multiply on row-major matrices: C = op(A)·op(B) + beta·C, where op transposes
 /// when asked. A is m×k (stored k×m when transposed), B is k×n (stored n×k when transposed);
-/// lda, ldb, ldc are row strides in elements.
+/// lda, ldb, ldc are row strides in elements. Operands are packed into cache blocks and multiplied by
+/// register-blocked SIMD microkernels (see <see cref="GemmDriver{T, TKernel}"/>); big problems run on
+/// <see cref="WorkerPool.Shared"/> with results that do not depend on the thread count. With beta 0,
+/// C is only written, so it may start uninitialized.
 /// </summary>
 internal static unsafe class GemmKernel
 {
+    /// <summary>The widest microkernel family the hardware accelerates.</summary>
+    internal static GemmTier BestTier { get; } =
+        Vector512.IsHardwareAccelerated ? GemmTier.Vector512
+        : Vector256.IsHardwareAccelerated && Fma.IsSupported ? GemmTier.Vector256
+        : Vector128.IsHardwareAccelerated ? GemmTier.Vector128
+        : GemmTier.Scalar;
+
     internal static void Multiply(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, float beta = 0f)
+        => Multiply(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, BestTier, WorkerPool.Shared);
+
+    internal static void Multiply(bool transA, bool transB, int m, int n, int k,
+        double* a, int lda, double* b, int ldb, double* c, int ldc, double beta = 0d)
+        => Multiply(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta, BestTier, WorkerPool.Shared);
+
+    /// <summary>
+    /// The float32 GEMM with an explicit microkernel family (any tier runs anywhere, emulated where
+    /// not accelerated, so tests can prove each) and pool (null: the calling thread only).
+    /// </summary>
+    internal static void Multiply(bool transA, bool transB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, float beta, GemmTier tier, WorkerPool? pool)
     {
-        var arow = transB ? new float[k] : [];
-        for (int i = 0; i < m; i++)
+        CheckSizes(m, n, k);
+        var opA = new GemmOperand<float>(a, lda, transA);
+        var opB = new GemmOperand<float>(b, ldb, transB);
+        switch (tier)
         {
-            var row = new Span<float>(c + (nint)i * ldc, n);
-            if (beta == 0f) row.Clear();
-            else if (beta != 1f) TensorPrimitives.Multiply(row, beta, row);
-            if (!transB)
+            case GemmTier.Vector512: GemmDriver<float, Float32Vector512Kernel>.Multiply(opA, opB, m, n, k, c, ldc, beta, pool); break;
+            case GemmTier.Vector256: GemmDriver<float, Float32Vector256Kernel>.Multiply(opA, opB, m, n, k, c, ldc, beta, pool); break;
+            case GemmTier.Vector128: GemmDriver<float, Float32Vector128Kernel>.Multiply(opA, opB, m, n, k, c, ldc, beta, pool); break;
+            default: GemmDriver<float, ScalarGemmKernel<float>>.Multiply(opA, opB, m, n, k, c, ldc, beta, pool); break;
+        }
+    }
+
+    /// <summary>The float64 GEMM: the 256-bit kernel on the two vector tiers that have it, the scalar kernel otherwise.</summary>
+    internal static void Multiply(bool transA, bool transB, int m, int n, int k,
+        double* a, int lda, double* b, int ldb, double* c, int ldc, double beta, GemmTier tier, WorkerPool? pool)
+    {
+        CheckSizes(m, n, k);
+        var opA = new GemmOperand<double>(a, lda, transA);
+        var opB = new GemmOperand<double>(b, ldb, transB);
+        if (tier is GemmTier.Vector256 or GemmTier.Vector512)
+            GemmDriver<double, Float64Vector256Kernel>.Multiply(opA, opB, m, n, k, c, ldc, beta, pool);
+        else
+            GemmDriver<double, ScalarGemmKernel<double>>.Multiply(opA, opB, m, n, k, c, ldc, beta, pool);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> independent GEMMs of one shape (a batched matmul): problem i reads A at
+    /// a + aOffsets[i] and B at b + bOffsets[i] and writes C at c + i·cStride. Many small problems are
+    /// spread over the pool one whole problem per thread; big ones each use the pool themselves.
+    /// </summary>
+    internal static void MultiplyBatched<T>(int count, bool transA, bool transB, int m, int n, int k,
+        T* a, nint* aOffsets, int lda, T* b, nint* bOffsets, int ldb, T* c, nint cStride, int ldc, T beta)
+        where T : unmanaged
+    {
+        var job = new BatchJob<T>(transA, transB, m, n, k, a, aOffsets, lda, b, bOffsets, ldb, c, cStride, ldc, beta);
+        long work = (long)m * n * k;
+        if (count > 1 && work < BatchParallelThreshold && work * count >= BatchParallelThreshold)
+            WorkerPool.Shared.For(count, Math.Max(1, (int)(BatchParallelThreshold / 4 / Math.Max(work, 1))), ref job);
+        else
+            job.Run(0, count, WorkerPool.Shared);
+    }
+
+    /// <summary>Problems smaller than this run whole on one thread when a batch can be spread instead.</summary>
+    private const long BatchParallelThreshold = 1L << 21;
+
+    private readonly struct BatchJob<T>(bool transA, bool transB, int m, int n, int k,
+        T* a, nint* aOffsets, int lda, T* b, nint* bOffsets, int ldb, T* c, nint cStride, int ldc, T beta) : IWorkerJob
+        where T : unmanaged
+    {
+        public void Run(int start, int end) => Run(start, end, null);
+
+        internal void Run(int start, int end, WorkerPool? pool)
+        {
+            for (int i = start; i < end; i++)
             {
-                for (int p = 0; p < k; p++)
-                {
-                    float av = transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
-                    if (av == 0f) continue;
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + (nint)p * ldb, n), av, row, row);
-                }
-            }
-            else
-            {
-                for (int p = 0; p < k; p++) arow[p] = transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
-                for (int j = 0; j < n; j++)
-                    row[j] += TensorPrimitives.Dot(arow, new ReadOnlySpan<float>(b + (nint)j * ldb, k));
+                if (typeof(T) == typeof(float))
+                    Multiply(transA, transB, m, n, k, (float*)(a + aOffsets[i]), lda, (float*)(b + bOffsets[i]), ldb,
+                        (float*)(c + i * cStride), ldc, Unsafe.BitCast<T, float>(beta), BestTier, pool);
+                else if (typeof(T) == typeof(double))
+                    Multiply(transA, transB, m, n, k, (double*)(a + aOffsets[i]), lda, (double*)(b + bOffsets[i]), ldb,
+                        (double*)(c + i * cStride), ldc, Unsafe.BitCast<T, double>(beta), BestTier, pool);
+                else
+                    throw new NotSupportedException($"GEMM is defined for float and double, not {typeof(T).Name}");
             }
         }
     }
 
-    internal static void Multiply(bool transA, bool transB, int m, int n, int k,
-        double* a, int lda, double* b, int ldb, double* c, int ldc, double beta = 0d)
+    private static void CheckSizes(int m, int n, int k)
     {
-        for (int i = 0; i < m; i++)
-        {
-            var row = new Span<double>(c + (nint)i * ldc, n);
-            if (beta == 0d) row.Clear();
-            else if (beta != 1d) TensorPrimitives.Multiply(row, beta, row);
-            for (int p = 0; p < k; p++)
-            {
-                double av = transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
-                if (av == 0d) continue;
-                if (!transB)
-                {
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<double>(b + (nint)p * ldb, n), av, row, row);
-                }
-                else
-                {
-                    for (int j = 0; j < n; j++) row[j] += av * b[(nint)j * ldb + p];
-                }
-            }
-        }
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"GEMM sizes must not be negative: m={m}, n={n}, k={k}");
     }
 }

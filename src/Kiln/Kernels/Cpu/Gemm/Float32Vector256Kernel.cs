@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Kiln.Kernels.Cpu;
+
+/// <summary>
+/// The AVX2+FMA float32 microkernel: a 6×16 tile in 12 accumulator registers (plus two B vectors and
+/// one broadcast A value: 15 of the 16 ymm registers). KC=256 keeps a 16-column B panel (16 KB) in L1.
+/// </summary>
+internal readonly unsafe struct Float32Vector256Kernel : IGemmMicroKernel<float>
+{
+    public static int MR => 6;
+    public static int NR => 16;
+    public static int KC => 256;
+    public static int MC => 144;
+    public static int NC => 2048;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, float* b, float* c, nint ldc, GemmUpdate update, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default;
+        Vector256<float> c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default;
+        Vector256<float> c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            a += 6;
+            b += 16;
+        }
+        var betas = Vector256.Create(beta);
+        UpdateRow(c, c00, c01, update, betas);
+        UpdateRow(c + ldc, c10, c11, update, betas);
+        UpdateRow(c + 2 * ldc, c20, c21, update, betas);
+        UpdateRow(c + 3 * ldc, c30, c31, update, betas);
+        UpdateRow(c + 4 * ldc, c40, c41, update, betas);
+        UpdateRow(c + 5 * ldc, c50, c51, update, betas);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpdateRow(float* c, Vector256<float> v0, Vector256<float> v1, GemmUpdate update, Vector256<float> beta)
+    {
+        if (update == GemmUpdate.Add)
+        {
+            v0 += Vector256.Load(c);
+            v1 += Vector256.Load(c + 8);
+        }
+        else if (update == GemmUpdate.Scale)
+        {
+            v0 = Vector256.FusedMultiplyAdd(Vector256.Load(c), beta, v0);
+            v1 = Vector256.FusedMultiplyAdd(Vector256.Load(c + 8), beta, v1);
+        }
+        v0.Store(c);
+        v1.Store(c + 8);
+    }
+}

@@ -1,0 +1,197 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Kiln.Kernels.Cpu;
+
+/// <summary>
+/// The blocked GEMM loop nest around one microkernel (the Goto/BLIS scheme): for each NC-column
+/// block of B and KC-deep slice, pack the B block once (it stays in L3), then for each MC-row block
+/// of A pack it (it stays in L2) and sweep the register tiles, NR-column panel by panel (a panel
+/// stays in L1). Big problems split MC-row blocks across the worker pool, or NR-column panels when
+/// there are too few rows; every C tile is computed by one thread with the same KC slices in the same
+/// order, so the result has the same bits whatever the thread count.
+/// </summary>
+internal static unsafe class GemmDriver<T, TKernel>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TKernel : IGemmMicroKernel<T>
+{
+    /// <summary>Below this many multiply-adds, waking threads costs more than it saves.</summary>
+    private const long ParallelThreshold = 1L << 21;
+
+    internal static void Multiply(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, WorkerPool? pool)
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            ScaleOnly(c, ldc, m, n, beta);
+            return;
+        }
+        int threads = pool is null || (long)m * n * k < ParallelThreshold ? 1 : pool.ThreadCount;
+        var first = beta == T.Zero ? GemmUpdate.Store : beta == T.One ? GemmUpdate.Add : GemmUpdate.Scale;
+        bool fewRows = Ceil(m, TKernel.MR) < 4 * threads;
+        if (threads > 1 && fewRows && pool!.Parts(Ceil(n, TKernel.NR), 4) > 1)
+            SplitColumns(a, b, m, n, k, c, ldc, beta, first, pool);
+        else
+            SplitRows(a, b, m, n, k, c, ldc, beta, first, threads > 1 ? pool : null);
+    }
+
+    /// <summary>The main scheme: B blocks packed once and shared, MC-row blocks of A spread over the threads.</summary>
+    private static void SplitRows(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool? pool)
+    {
+        int mc = TKernel.MC;
+        int blocks = Ceil(m, mc);
+        if (pool is not null)
+        {
+            // Equal shares: a multiple of the thread count of MR-aligned blocks.
+            int target = Ceil(Math.Max(blocks, pool.ThreadCount), pool.ThreadCount) * pool.ThreadCount;
+            mc = Ceil(Ceil(m, target), TKernel.MR) * TKernel.MR;
+            blocks = Ceil(m, mc);
+        }
+        T* packedB = GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC);
+        for (int jc = 0; jc < n; jc += TKernel.NC)
+        {
+            int nc = Math.Min(TKernel.NC, n - jc);
+            for (int pc = 0; pc < k; pc += TKernel.KC)
+            {
+                int kc = Math.Min(TKernel.KC, k - pc);
+                var pack = new PackBJob(b, jc, nc, pc, kc, packedB);
+                var rows = new RowBlocksJob(a, packedB, m, mc, nc, pc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
+                if (pool is null)
+                {
+                    pack.Run(0, Ceil(nc, TKernel.NR));
+                    rows.Run(0, blocks);
+                }
+                else
+                {
+                    pool.For(Ceil(nc, TKernel.NR), 8, ref pack);
+                    pool.For(blocks, 1, ref rows);
+                }
+            }
+        }
+    }
+
+    /// <summary>For few rows: each A block packed once and shared, NR-column panels spread over the threads.</summary>
+    private static void SplitColumns(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool pool)
+    {
+        T* packedA = GemmScratch<T>.PackedA(TKernel.MC * TKernel.KC);
+        for (int pc = 0; pc < k; pc += TKernel.KC)
+        {
+            int kc = Math.Min(TKernel.KC, k - pc);
+            for (int ic = 0; ic < m; ic += TKernel.MC)
+            {
+                int mc = Math.Min(TKernel.MC, m - ic);
+                GemmPacking<T>.PackA<TKernel>(a, ic, mc, pc, kc, packedA);
+                var job = new ColumnPanelsJob(b, packedA, mc, n, pc, kc, c + (nint)ic * ldc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
+                pool.For(Ceil(n, TKernel.NR), 4, ref job);
+            }
+        }
+    }
+
+    /// <summary>Packs NR-column panels [start, end) of one B block.</summary>
+    private readonly struct PackBJob(GemmOperand<T> b, int jc, int nc, int pc, int kc, T* packedB) : IWorkerJob
+    {
+        public void Run(int start, int end)
+        {
+            int j0 = start * TKernel.NR;
+            int cols = Math.Min(nc, end * TKernel.NR) - j0;
+            GemmPacking<T>.PackB<TKernel>(b, jc + j0, cols, pc, kc, packedB + (nint)j0 * kc);
+        }
+    }
+
+    /// <summary>Row blocks [start, end) of C against one packed B block: each packs its A block into its thread's buffer.</summary>
+    private readonly struct RowBlocksJob(GemmOperand<T> a, T* packedB, int m, int mc, int nc, int pc, int kc, T* c, int ldc, GemmUpdate update, T beta) : IWorkerJob
+    {
+        public void Run(int start, int end)
+        {
+            T* packedA = GemmScratch<T>.PackedA(TKernel.MC * TKernel.KC);
+            for (int block = start; block < end; block++)
+            {
+                int i0 = block * mc;
+                int rows = Math.Min(mc, m - i0);
+                GemmPacking<T>.PackA<TKernel>(a, i0, rows, pc, kc, packedA);
+                Tiles(packedA, packedB, rows, nc, kc, c + (nint)i0 * ldc, ldc, update, beta);
+            }
+        }
+    }
+
+    /// <summary>Column panels [start, end) of C against one packed A block: each packs its B columns into its thread's buffer.</summary>
+    private readonly struct ColumnPanelsJob(GemmOperand<T> b, T* packedA, int mc, int n, int pc, int kc, T* c, int ldc, GemmUpdate update, T beta) : IWorkerJob
+    {
+        public void Run(int start, int end)
+        {
+            T* packedB = GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC);
+            int panelsPerBlock = TKernel.NC / TKernel.NR;
+            for (int q = start; q < end; q += panelsPerBlock)
+            {
+                int j0 = q * TKernel.NR;
+                int cols = Math.Min(n, Math.Min(end, q + panelsPerBlock) * TKernel.NR) - j0;
+                GemmPacking<T>.PackB<TKernel>(b, j0, cols, pc, kc, packedB);
+                Tiles(packedA, packedB, mc, cols, kc, c + j0, ldc, update, beta);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One packed A block times one packed B block into C: NR-column panels outside (the B panel stays
+    /// in L1), MR-row panels inside. Partial tiles at the right and bottom edges go through a small
+    /// buffer, so the microkernel always runs a full tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tiles(T* packedA, T* packedB, int mc, int nc, int kc, T* c, int ldc, GemmUpdate update, T beta)
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        T* tile = stackalloc T[mr * nr];
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            T* bPanel = packedB + (nint)jr * kc;
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int rows = Math.Min(mr, mc - ir);
+                T* aPanel = packedA + (nint)ir * kc;
+                T* cTile = c + (nint)ir * ldc + jr;
+                if (rows == mr && cols == nr)
+                {
+                    TKernel.Run(kc, aPanel, bPanel, cTile, ldc, update, beta);
+                }
+                else
+                {
+                    TKernel.Run(kc, aPanel, bPanel, tile, nr, GemmUpdate.Store, beta);
+                    Merge(tile, nr, cTile, ldc, rows, cols, update, beta);
+                }
+            }
+        }
+    }
+
+    private static void Merge(T* tile, int nr, T* c, int ldc, int rows, int cols, GemmUpdate update, T beta)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            T* t = tile + (nint)i * nr;
+            T* row = c + (nint)i * ldc;
+            for (int j = 0; j < cols; j++)
+            {
+                row[j] = update switch
+                {
+                    GemmUpdate.Store => t[j],
+                    GemmUpdate.Add => row[j] + t[j],
+                    _ => T.MultiplyAddEstimate(row[j], beta, t[j]),
+                };
+            }
+        }
+    }
+
+    /// <summary>C = beta·C for an empty inner dimension; beta 0 clears C even where it held NaN.</summary>
+    private static void ScaleOnly(T* c, int ldc, int m, int n, T beta)
+    {
+        if (beta == T.One) return;
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<T>(c + (nint)i * ldc, n);
+            if (beta == T.Zero) row.Clear();
+            else for (int j = 0; j < n; j++) row[j] *= beta;
+        }
+    }
+
+    private static int Ceil(int x, int y) => (x + y - 1) / y;
+}

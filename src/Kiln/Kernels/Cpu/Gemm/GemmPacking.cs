@@ -1,0 +1,205 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Kiln.Kernels.Cpu;
+
+/// <summary>
+/// Copies GEMM operands into the panel order the microkernels read: A in MR-row panels (for each p,
+/// MR consecutive values), B in NR-column panels (for each p, NR consecutive values), the last panel
+/// padded with zeros. Transposed operands are handled here, by reading them in the other order, so
+/// no transpose is ever materialized.
+/// </summary>
+internal static unsafe class GemmPacking<T> where T : unmanaged
+{
+    /// <summary>Rows [i0, i0+rows) and depth [p0, p0+kc) of op(A) into ceil(rows/MR) panels of MR×kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackA<TKernel>(in GemmOperand<T> a, int i0, int rows, int p0, int kc, T* dest)
+        where TKernel : IGemmMicroKernel<T>
+    {
+        int mr = TKernel.MR;
+        if (a.Transposed)
+        {
+            // Element (i, p) at Data[p·Ld + i]: stored rows are read one after another (so the hardware
+            // prefetcher follows) and each is dealt out MR values per panel.
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = a.Data + (nint)(p0 + p) * a.Ld + i0;
+                T* d = dest + (nint)p * mr;
+                for (int ir = 0; ir < rows; ir += mr, d += (nint)mr * kc)
+                {
+                    int height = Math.Min(mr, rows - ir);
+                    int r = 0;
+                    for (; r < height; r++) d[r] = src[ir + r];
+                    for (; r < mr; r++) d[r] = default;
+                }
+            }
+            return;
+        }
+        for (int ir = 0; ir < rows; ir += mr)
+        {
+            // Element (i, p) at Data[i·Ld + p]: each row is read in order and scattered MR apart.
+            int height = Math.Min(mr, rows - ir);
+            for (int r = 0; r < height; r++)
+            {
+                T* src = a.Data + (nint)(i0 + ir + r) * a.Ld + p0;
+                T* d = dest + r;
+                for (int p = 0; p < kc; p++) d[(nint)p * mr] = src[p];
+            }
+            for (int r = height; r < mr; r++)
+                for (int p = 0; p < kc; p++) dest[(nint)p * mr + r] = default;
+            dest += (nint)mr * kc;
+        }
+    }
+
+    /// <summary>Columns [j0, j0+cols) and depth [p0, p0+kc) of op(B) into ceil(cols/NR) panels of kc×NR.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackB<TKernel>(in GemmOperand<T> b, int j0, int cols, int p0, int kc, T* dest)
+        where TKernel : IGemmMicroKernel<T>
+    {
+        int nr = TKernel.NR;
+        if (!b.Transposed)
+        {
+            // Element (p, j) at Data[p·Ld + j]: stored rows are read one after another (so the hardware
+            // prefetcher follows) and each is dealt out NR values per panel.
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = b.Data + (nint)(p0 + p) * b.Ld + j0;
+                T* d = dest + (nint)p * nr;
+                int jr = 0;
+                for (; jr <= cols - nr; jr += nr, d += (nint)nr * kc) CopyRow(src + jr, d, nr);
+                if (jr < cols)
+                {
+                    int j = 0;
+                    for (; j < cols - jr; j++) d[j] = src[jr + j];
+                    for (; j < nr; j++) d[j] = default;
+                }
+            }
+            return;
+        }
+        for (int jr = 0; jr < cols; jr += nr)
+        {
+            // Element (p, j) at Data[j·Ld + p]: each stored row is one column of the panel.
+            int width = Math.Min(nr, cols - jr);
+            int jj = 0;
+            if (typeof(T) == typeof(float) && width == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
+            {
+                for (; jj < nr; jj += 8)
+                    TransposeColumns8((float*)(b.Data + (nint)(j0 + jr + jj) * b.Ld + p0), b.Ld, kc, (float*)(dest + jj), nr);
+            }
+            for (; jj < width; jj++)
+            {
+                T* src = b.Data + (nint)(j0 + jr + jj) * b.Ld + p0;
+                T* d = dest + jj;
+                for (int p = 0; p < kc; p++) d[(nint)p * nr] = src[p];
+            }
+            for (; jj < nr; jj++)
+                for (int p = 0; p < kc; p++) dest[(nint)p * nr + jj] = default;
+            dest += (nint)nr * kc;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(T* src, T* dest, int count)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count) Vector256.Store(Vector256.Load(src + i), dest + i);
+        else if (Vector128.IsHardwareAccelerated)
+            for (; i <= count - Vector128<T>.Count; i += Vector128<T>.Count) Vector128.Store(Vector128.Load(src + i), dest + i);
+        for (; i < count; i++) dest[i] = src[i];
+    }
+
+    /// <summary>
+    /// dest[p·destStride + c] = src[c·ld + p] for c &lt; 8, p &lt; kc: eight stored rows become eight
+    /// adjacent panel columns, 8×8 blocks at a time through registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeColumns8(float* src, int ld, int kc, float* dest, int destStride)
+    {
+        int p = 0;
+        for (; p <= kc - 8; p += 8)
+        {
+            float* s = src + p;
+            var r0 = Vector256.Load(s);
+            var r1 = Vector256.Load(s + ld);
+            var r2 = Vector256.Load(s + 2 * (nint)ld);
+            var r3 = Vector256.Load(s + 3 * (nint)ld);
+            var r4 = Vector256.Load(s + 4 * (nint)ld);
+            var r5 = Vector256.Load(s + 5 * (nint)ld);
+            var r6 = Vector256.Load(s + 6 * (nint)ld);
+            var r7 = Vector256.Load(s + 7 * (nint)ld);
+            Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            float* d = dest + (nint)p * destStride;
+            r0.Store(d);
+            r1.Store(d + destStride);
+            r2.Store(d + 2 * (nint)destStride);
+            r3.Store(d + 3 * (nint)destStride);
+            r4.Store(d + 4 * (nint)destStride);
+            r5.Store(d + 5 * (nint)destStride);
+            r6.Store(d + 6 * (nint)destStride);
+            r7.Store(d + 7 * (nint)destStride);
+        }
+        for (; p < kc; p++)
+        {
+            float* d = dest + (nint)p * destStride;
+            for (int c = 0; c < 8; c++) d[c] = src[(nint)c * ld + p];
+        }
+    }
+
+    /// <summary>Transposes the 8×8 matrix whose rows are r0..r7, in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
+        ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
+    {
+        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves: three shuffle stages.
+        var t0 = Interleave(r0, r1, false);
+        var t1 = Interleave(r0, r1, true);
+        var t2 = Interleave(r2, r3, false);
+        var t3 = Interleave(r2, r3, true);
+        var t4 = Interleave(r4, r5, false);
+        var t5 = Interleave(r4, r5, true);
+        var t6 = Interleave(r6, r7, false);
+        var t7 = Interleave(r6, r7, true);
+        var u0 = Pairs(t0, t2, false);
+        var u1 = Pairs(t0, t2, true);
+        var u2 = Pairs(t1, t3, false);
+        var u3 = Pairs(t1, t3, true);
+        var u4 = Pairs(t4, t6, false);
+        var u5 = Pairs(t4, t6, true);
+        var u6 = Pairs(t5, t7, false);
+        var u7 = Pairs(t5, t7, true);
+        r0 = Halves(u0, u4, false);
+        r1 = Halves(u1, u5, false);
+        r2 = Halves(u2, u6, false);
+        r3 = Halves(u3, u7, false);
+        r4 = Halves(u0, u4, true);
+        r5 = Halves(u1, u5, true);
+        r6 = Halves(u2, u6, true);
+        r7 = Halves(u3, u7, true);
+    }
+
+    /// <summary>Per 128-bit half: x0 y0 x1 y1 (low) or x2 y2 x3 y3 (high).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Interleave(Vector256<float> x, Vector256<float> y, bool high)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            return high ? System.Runtime.Intrinsics.X86.Avx.UnpackHigh(x, y) : System.Runtime.Intrinsics.X86.Avx.UnpackLow(x, y);
+        int o = high ? 2 : 0;
+        return Vector256.Create(x[o], y[o], x[o + 1], y[o + 1], x[o + 4], y[o + 4], x[o + 5], y[o + 5]);
+    }
+
+    /// <summary>Per 128-bit half: x0 x1 y0 y1 (low pairs) or x2 x3 y2 y3 (high pairs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Pairs(Vector256<float> x, Vector256<float> y, bool high)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            return high ? System.Runtime.Intrinsics.X86.Avx.Shuffle(x, y, 0xEE) : System.Runtime.Intrinsics.X86.Avx.Shuffle(x, y, 0x44);
+        int o = high ? 2 : 0;
+        return Vector256.Create(x[o], x[o + 1], y[o], y[o + 1], x[o + 4], x[o + 5], y[o + 4], y[o + 5]);
+    }
+
+    /// <summary>The low 128-bit halves of x and y (or the high halves), joined.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Halves(Vector256<float> x, Vector256<float> y, bool high)
+        => high ? Vector256.Create(x.GetUpper(), y.GetUpper()) : Vector256.Create(x.GetLower(), y.GetLower());
+}

@@ -1,0 +1,238 @@
+using Kiln.Kernels.Cpu;
+
+namespace Kiln.Tests.Kernels;
+
+/// <summary>
+/// The packed GEMM against a naive float64 triple loop: odd sizes around the tile and cache block
+/// edges, every transpose combination, beta 0/1/other, leading dimensions wider than the rows (the
+/// gaps hold NaN, so reading outside an operand or writing outside C shows), each microkernel tier,
+/// and bit-identical results whatever the thread count.
+/// </summary>
+public sealed unsafe class GemmKernelTests
+{
+    private static readonly int[] Sizes = [0, 1, 2, 3, 5, 7, 13, 17, 31, 33, 64, 65, 100, 129, 257];
+
+    /// <summary>Every size in every position at least once, paired with sizes spread over the list.</summary>
+    public static TheoryData<int, int, int> Shapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        for (int i = 0; i < Sizes.Length; i++)
+        {
+            data.Add(Sizes[i], Sizes[(i + 5) % Sizes.Length], Sizes[(i + 11) % Sizes.Length]);
+            data.Add(Sizes[(i + 3) % Sizes.Length], Sizes[i], Sizes[(i + 8) % Sizes.Length]);
+            data.Add(Sizes[(i + 7) % Sizes.Length], Sizes[(i + 13) % Sizes.Length], Sizes[i]);
+        }
+        data.Add(257, 257, 257);
+        data.Add(1, 1, 1);
+        data.Add(6, 16, 256);
+        data.Add(12, 32, 192);
+        return data;
+    }
+
+    public static TheoryData<string> Tiers() => [.. Enum.GetNames<GemmTier>()];
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Gemm_float32_matches_naive_loop_for_all_transposes_and_betas(int m, int n, int k)
+    {
+        foreach (var (transA, transB) in TransposeCombinations)
+            foreach (var beta in new[] { 0f, 1f, 0.5f })
+                CheckFloat(m, n, k, transA, transB, beta, GemmKernel.BestTier, WorkerPool.Shared, seed: m * 1000 + n * 10 + k);
+    }
+
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void Gemm_float32_every_tier_matches_naive_loop(string tierName)
+    {
+        var tier = Enum.Parse<GemmTier>(tierName);
+        (int, int, int)[] shapes = [(1, 1, 1), (7, 13, 5), (33, 17, 65), (65, 33, 257), (100, 129, 31), (3, 40, 200), (0, 5, 3), (5, 0, 3), (5, 3, 0)];
+        foreach (var (m, n, k) in shapes)
+            foreach (var (transA, transB) in TransposeCombinations)
+                foreach (var beta in new[] { 0f, 1f, -0.75f })
+                    CheckFloat(m, n, k, transA, transB, beta, tier, null, seed: m + n + k);
+    }
+
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void Gemm_float64_matches_naive_loop(string tierName)
+    {
+        var tier = Enum.Parse<GemmTier>(tierName);
+        (int, int, int)[] shapes = [(1, 1, 1), (2, 3, 4), (7, 13, 5), (33, 17, 65), (65, 33, 257), (100, 129, 31), (0, 4, 4), (4, 4, 0)];
+        foreach (var (m, n, k) in shapes)
+            foreach (var (transA, transB) in TransposeCombinations)
+                foreach (var beta in new[] { 0d, 1d, 0.5d })
+                    CheckDouble(m, n, k, transA, transB, beta, tier, m * 7 + k);
+    }
+
+    [Fact]
+    public void Gemm_crosses_column_and_row_cache_blocks()
+    {
+        CheckFloat(7, 2100, 3, false, false, 0.5f, GemmKernel.BestTier, null, 1);
+        CheckFloat(300, 20, 600, true, true, 1f, GemmKernel.BestTier, null, 2);
+        CheckFloat(5, 4100, 9, false, true, 0f, GemmKernel.BestTier, new WorkerPool(2), 3);
+    }
+
+    [Fact]
+    public void Gemm_with_beta_zero_overwrites_nan_in_c()
+    {
+        foreach (var (m, n, k) in new[] { (6, 16, 4), (7, 19, 3), (4, 5, 0) })
+        {
+            var a = Random(m * k, 1);
+            var b = Random(k * n, 2);
+            var c = new float[m * n];
+            Array.Fill(c, float.NaN);
+            fixed (float* pa = a, pb = b, pc = c)
+                GemmKernel.Multiply(false, false, m, n, k, pa, k, pb, n, pc, n, 0f);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double expected = 0;
+                    for (int p = 0; p < k; p++) expected += (double)a[i * k + p] * b[p * n + j];
+                    Assert.True(Math.Abs(c[i * n + j] - expected) <= 1e-5, $"[{m}x{n}x{k}] C[{i},{j}] = {c[i * n + j]}, expected {expected}");
+                }
+        }
+    }
+
+    [Theory]
+    [InlineData(300, 200, 300, false, false)]
+    [InlineData(257, 190, 129, true, true)]
+    [InlineData(5, 3000, 200, false, true)]
+    [InlineData(2, 1000, 1100, true, false)]
+    public void Gemm_gives_identical_bits_for_any_thread_count(int m, int n, int k, bool transA, bool transB)
+    {
+        var a = Random(m * k, 10);
+        var b = Random(k * n, 11);
+        var start = Random(m * n, 12);
+        float[] Run(WorkerPool? pool)
+        {
+            var c = (float[])start.Clone();
+            fixed (float* pa = a, pb = b, pc = c)
+                GemmKernel.Multiply(transA, transB, m, n, k, pa, transA ? m : k, pb, transB ? k : n, pc, n, 0.5f, GemmKernel.BestTier, pool);
+            return c;
+        }
+        var inline = Run(null);
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            var result = Run(pool);
+            for (int i = 0; i < inline.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(inline[i]) == BitConverter.SingleToInt32Bits(result[i]),
+                    $"{threads} threads: element {i} is {result[i]:R}, single-threaded gave {inline[i]:R}");
+        }
+    }
+
+    [Fact]
+    public void Gemm_allocates_nothing_once_its_threads_are_warm()
+    {
+        const int m = 200, n = 150, k = 300;
+        var a = Random(m * k, 20);
+        var b = Random(k * n, 21);
+        var c = new float[m * n];
+        // A few rows against many columns takes the column-split path.
+        var a2 = Random(800 * 3, 22);
+        var b2 = Random(800 * 900, 23);
+        var c2 = new float[3 * 900];
+        using var pool = new WorkerPool(2);
+        fixed (float* pa = a, pb = b, pc = c, pa2 = a2, pb2 = b2, pc2 = c2)
+        {
+            long before = 0;
+            for (int i = 0; i < 7; i++)
+            {
+                if (i == 2) before = GC.GetAllocatedBytesForCurrentThread();
+                GemmKernel.Multiply(false, true, m, n, k, pa, k, pb, k, pc, n, 0f, GemmKernel.BestTier, pool);
+                GemmKernel.Multiply(true, false, 3, 900, 800, pa2, 3, pb2, 900, pc2, 900, 1f, GemmKernel.BestTier, pool);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Fact]
+    public void Gemm_rejects_negative_sizes()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => GemmKernel.Multiply(false, false, -1, 2, 2, (float*)null, 2, (float*)null, 2, (float*)null, 2));
+    }
+
+    private static readonly (bool, bool)[] TransposeCombinations = [(false, false), (false, true), (true, false), (true, true)];
+
+    private static float[] Random(int count, int seed)
+    {
+        var rng = new Random(seed);
+        var data = new float[count];
+        for (int i = 0; i < count; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
+        return data;
+    }
+
+    /// <summary>
+    /// Runs one GEMM on operands stored with 3 spare NaN columns per row and checks every element of C
+    /// against the float64 sum within the standard float32 error bound (k+2)·u·(Σ|a·b| + |beta·c|),
+    /// and that the spare columns of C are untouched.
+    /// </summary>
+    private static void CheckFloat(int m, int n, int k, bool transA, bool transB, float beta, GemmTier tier, WorkerPool? pool, int seed)
+    {
+        int aRows = transA ? k : m, aCols = transA ? m : k, lda = aCols + 3;
+        int bRows = transB ? n : k, bCols = transB ? k : n, ldb = bCols + 3;
+        int ldc = n + 3;
+        var a = Padded(aRows, aCols, lda, seed);
+        var b = Padded(bRows, bCols, ldb, seed + 1);
+        var c = Padded(m, n, ldc, seed + 2);
+        var c0 = (float[])c.Clone();
+        fixed (float* pa = a, pb = b, pc = c)
+            GemmKernel.Multiply(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta, tier, pool);
+        string what = $"{tier} m={m} n={n} k={k} transA={transA} transB={transB} beta={beta}";
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0, magnitude = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double x = transA ? a[p * lda + i] : a[i * lda + p];
+                    double y = transB ? b[j * ldb + p] : b[p * ldb + j];
+                    sum += x * y;
+                    magnitude += Math.Abs(x * y);
+                }
+                double prior = beta == 0 ? 0 : (double)beta * c0[i * ldc + j];
+                double expected = sum + prior;
+                double tolerance = (k + 2) * 6e-8 * (magnitude + Math.Abs(prior)) + 1e-30;
+                double actual = c[i * ldc + j];
+                Assert.True(Math.Abs(actual - expected) <= tolerance, $"{what}: C[{i},{j}] = {actual:R}, expected {expected:R}");
+            }
+            for (int j = n; j < ldc; j++)
+                Assert.True(float.IsNaN(c[i * ldc + j]), $"{what}: wrote outside C at [{i},{j}]");
+        }
+    }
+
+    private static void CheckDouble(int m, int n, int k, bool transA, bool transB, double beta, GemmTier tier, int seed)
+    {
+        int lda = (transA ? m : k) + 2, ldb = (transB ? k : n) + 2, ldc = n + 2;
+        var rng = new Random(seed);
+        var a = new double[(transA ? k : m) * lda];
+        var b = new double[(transB ? n : k) * ldb];
+        var c = new double[m * ldc];
+        foreach (var array in new[] { a, b, c })
+            for (int i = 0; i < array.Length; i++) array[i] = rng.NextDouble() * 2 - 1;
+        var c0 = (double[])c.Clone();
+        fixed (double* pa = a, pb = b, pc = c)
+            GemmKernel.Multiply(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, beta, tier, null);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double expected = beta * c0[i * ldc + j];
+                for (int p = 0; p < k; p++)
+                    expected += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                Assert.True(Math.Abs(c[i * ldc + j] - expected) <= 1e-12 * (k + 1),
+                    $"{tier} float64 m={m} n={n} k={k} transA={transA} transB={transB} beta={beta}: C[{i},{j}] = {c[i * ldc + j]:R}, expected {expected:R}");
+            }
+    }
+
+    /// <summary>A rows×cols matrix of values in [-1, 1) with row stride ld; the spare columns are NaN.</summary>
+    private static float[] Padded(int rows, int cols, int ld, int seed)
+    {
+        var rng = new Random(seed);
+        var data = new float[Math.Max(rows * ld, 1)];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < ld; j++)
+                data[r * ld + j] = j < cols ? (float)(rng.NextDouble() * 2 - 1) : float.NaN;
+        return data;
+    }
+}
