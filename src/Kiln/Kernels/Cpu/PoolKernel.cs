@@ -64,56 +64,74 @@ internal static unsafe class PoolKernel
     private static void MaxAlongRow<T>(in Window w, T* row, T* y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (inStart, inEnd) = InteriorColumns(w);
-        for (int ox = 0; ox < w.OutWidth; ox++)
+        for (int ox = 0; ox < inStart; ox++) y[ox] = MaxOfColumns(w, row, ox);
+        for (int ox = Math.Max(inEnd, inStart); ox < w.OutWidth; ox++) y[ox] = MaxOfColumns(w, row, ox);
+        if (inEnd <= inStart) return;
+        int kw = w.KernelWidth, dw = w.DilationWidth, sw = w.StrideWidth;
+        if (sw == 1)
         {
-            if (ox == inStart && inEnd > inStart)
+            // Every tap inside the row and adjacent outputs: whole-run maxima of shifted rows.
+            int length = inEnd - inStart, first = inStart - w.PadWidth;
+            var target = new Span<T>(y + inStart, length);
+            new ReadOnlySpan<T>(row + first, length).CopyTo(target);
+            for (int kx = 1; kx < kw; kx++)
+                TensorPrimitives.Max(target, new ReadOnlySpan<T>(row + first + kx * dw, length), target);
+            return;
+        }
+        T* from = row + inStart * sw - w.PadWidth;
+        for (int ox = inStart; ox < inEnd; ox++, from += sw)
+        {
+            T best = from[0];
+            for (int kx = 1; kx < kw; kx++)
             {
-                // Stride 1, every tap inside the row: shifted whole-run maxima.
-                int length = inEnd - inStart;
-                var target = new Span<T>(y + inStart, length);
-                int first = inStart - w.PadWidth;
-                new ReadOnlySpan<T>(row + first, length).CopyTo(target);
-                for (int kx = 1; kx < w.KernelWidth; kx++)
-                    TensorPrimitives.Max(target, new ReadOnlySpan<T>(row + first + kx * w.DilationWidth, length), target);
-                ox = inEnd - 1;
-                continue;
-            }
-            int left = ox * w.StrideWidth - w.PadWidth;
-            var (k0, k1) = Window.Taps(left, w.KernelWidth, w.DilationWidth, w.Width);
-            T best = T.NegativeInfinity;
-            for (int kx = k0; kx < k1; kx++)
-            {
-                T v = row[left + kx * w.DilationWidth];
+                T v = from[kx * dw];
                 if (v > best || T.IsNaN(v)) best = v;
             }
             y[ox] = best;
         }
     }
 
-    /// <summary>
-    /// The input offset (within a plane) of the maximum of window (oy, ox), or −1 for a window with no
-    /// tap inside the input. The first maximum in row-major window order wins; a later NaN replaces it.
-    /// </summary>
-    private static int ArgMax<T>(in Window w, T* x, int oy, int ox) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The maximum of <paramref name="row"/> over the taps of window <paramref name="ox"/> that lie inside it (−∞ for none).</summary>
+    private static T MaxOfColumns<T>(in Window w, T* row, int ox) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int top = oy * w.StrideHeight - w.PadHeight, left = ox * w.StrideWidth - w.PadWidth;
-        var (ky0, ky1) = Window.Taps(top, w.KernelHeight, w.DilationHeight, w.Height);
-        var (kx0, kx1) = Window.Taps(left, w.KernelWidth, w.DilationWidth, w.Width);
-        if (ky0 == ky1 || kx0 == kx1) return -1;
-        int arg = (top + ky0 * w.DilationHeight) * w.Width + left + kx0 * w.DilationWidth;
+        int left = ox * w.StrideWidth - w.PadWidth;
+        var (k0, k1) = Window.Taps(left, w.KernelWidth, w.DilationWidth, w.Width);
+        T best = T.NegativeInfinity;
+        for (int kx = k0; kx < k1; kx++)
+        {
+            T v = row[left + kx * w.DilationWidth];
+            if (v > best || T.IsNaN(v)) best = v;
+        }
+        return best;
+    }
+
+    /// <summary>The kernel columns of window <paramref name="ox"/> inside the input, without dividing when all are.</summary>
+    private static (int Start, int End) ColumnTaps(in Window w, int left)
+        => left >= 0 && left + (w.KernelWidth - 1) * w.DilationWidth < w.Width
+            ? (0, w.KernelWidth)
+            : Window.Taps(left, w.KernelWidth, w.DilationWidth, w.Width);
+
+    /// <summary>
+    /// The input offset (within a plane) of the maximum of the window with rows [ky0, ky1) from
+    /// <paramref name="top"/> and columns [kx0, kx1) from <paramref name="left"/>. The first maximum in
+    /// row-major window order wins; a later NaN replaces it (PyTorch's rule).
+    /// </summary>
+    private static int ArgMax<T>(in Window w, T* x, int top, int ky0, int ky1, int left, int kx0, int kx1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = w.Width, dh = w.DilationHeight, dw = w.DilationWidth;
+        int arg = (top + ky0 * dh) * width + left + kx0 * dw;
         T best = T.NegativeInfinity;
         for (int ky = ky0; ky < ky1; ky++)
         {
-            int rowStart = (top + ky * w.DilationHeight) * w.Width + left;
+            int rowStart = (top + ky * dh) * width + left;
             for (int kx = kx0; kx < kx1; kx++)
             {
-                int at = rowStart + kx * w.DilationWidth;
+                int at = rowStart + kx * dw;
                 T v = x[at];
-                if (v > best || T.IsNaN(v))
-                {
-                    best = v;
-                    arg = at;
-                }
+                // Written as selects so the JIT can emit conditional moves: maxima move unpredictably.
+                bool take = v > best || T.IsNaN(v);
+                best = take ? v : best;
+                arg = take ? at : arg;
             }
         }
         return arg;
@@ -128,12 +146,16 @@ internal static unsafe class PoolKernel
             T* x = input + (nint)p * w.InArea;
             T* dx = gradInput + (nint)p * w.InArea;
             T* dy = grad + (nint)p * w.OutArea;
-            for (int oy = 0; oy < w.OutHeight; oy++)
+            for (int oy = 0; oy < w.OutHeight; oy++, dy += w.OutWidth)
             {
+                int top = oy * w.StrideHeight - w.PadHeight;
+                var (ky0, ky1) = Window.Taps(top, w.KernelHeight, w.DilationHeight, w.Height);
+                if (ky0 == ky1) continue;
                 for (int ox = 0; ox < w.OutWidth; ox++)
                 {
-                    int arg = ArgMax(w, x, oy, ox);
-                    if (arg >= 0) dx[arg] += dy[oy * w.OutWidth + ox];
+                    int left = ox * w.StrideWidth - w.PadWidth;
+                    var (kx0, kx1) = ColumnTaps(w, left);
+                    if (kx0 < kx1) dx[ArgMax(w, x, top, ky0, ky1, left, kx0, kx1)] += dy[ox];
                 }
             }
         }
@@ -147,12 +169,15 @@ internal static unsafe class PoolKernel
             T* x = input + (nint)p * w.InArea;
             T* v = values + (nint)p * w.InArea;
             T* y = output + (nint)p * w.OutArea;
-            for (int oy = 0; oy < w.OutHeight; oy++)
+            for (int oy = 0; oy < w.OutHeight; oy++, y += w.OutWidth)
             {
+                int top = oy * w.StrideHeight - w.PadHeight;
+                var (ky0, ky1) = Window.Taps(top, w.KernelHeight, w.DilationHeight, w.Height);
                 for (int ox = 0; ox < w.OutWidth; ox++)
                 {
-                    int arg = ArgMax(w, x, oy, ox);
-                    y[oy * w.OutWidth + ox] = arg >= 0 ? v[arg] : T.Zero;
+                    int left = ox * w.StrideWidth - w.PadWidth;
+                    var (kx0, kx1) = ColumnTaps(w, left);
+                    y[ox] = ky0 < ky1 && kx0 < kx1 ? v[ArgMax(w, x, top, ky0, ky1, left, kx0, kx1)] : T.Zero;
                 }
             }
         }
@@ -302,12 +327,14 @@ internal static unsafe class PoolKernel
         }
     }
 
-    /// <summary>With column stride 1, the outputs [Start, End) whose whole window lies inside the row (empty otherwise).</summary>
+    /// <summary>The outputs [Start, End) whose whole window lies inside the row (Start = End when none does).</summary>
     private static (int Start, int End) InteriorColumns(in Window w)
     {
-        if (w.StrideWidth != 1) return (0, 0);
-        int start = Math.Min(w.PadWidth, w.OutWidth);
-        int end = Math.Min(w.OutWidth, w.Width - (w.KernelWidth - 1) * w.DilationWidth + w.PadWidth);
-        return end > start ? (start, end) : (0, 0);
+        int span = (w.KernelWidth - 1) * w.DilationWidth;
+        int start = (w.PadWidth + w.StrideWidth - 1) / w.StrideWidth;
+        int last = w.Width - 1 - span + w.PadWidth;
+        int end = last < 0 ? 0 : last / w.StrideWidth + 1;
+        start = Math.Min(start, w.OutWidth);
+        return (start, Math.Clamp(end, start, w.OutWidth));
     }
 }

@@ -130,6 +130,7 @@ namespace Kiln.NN
 {
     using Kiln.Ops;
 
+    /// <summary>Functional forms of the layers and ops, as in PyTorch's <c>torch.nn.functional</c>.</summary>
     public static partial class F
     {
         /// <summary>
