@@ -41,8 +41,8 @@ internal static unsafe class Im2ColKernel
                             continue;
                         }
                         T* from = plane + (nint)iy * width + colOffset;
-                        to[..start].Clear();
-                        to[end..].Clear();
+                        if (start > 0) to[..start].Clear();
+                        if (end < ow) to[end..].Clear();
                         if (sw == 1)
                         {
                             new ReadOnlySpan<T>(from + start, end - start).CopyTo(to[start..end]);
