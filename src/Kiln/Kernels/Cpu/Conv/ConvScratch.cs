@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+
+namespace Kiln.Kernels.Cpu;
+
+/// <summary>
+/// One reusable native buffer per thread for the unfolded (im2col) matrices and pooling rows, so a
+/// convolution allocates nothing at steady state. The buffer only grows; the convolution kernels
+/// bound what they ask for by tiling (<see cref="ConvKernel"/>). A pointer stays valid until the next
+/// <see cref="Get{T}"/> on the same thread, so a kernel takes one buffer per call and never nests.
+/// </summary>
+internal static unsafe class ConvScratch
+{
+    [ThreadStatic] private static Buffer? _buffer;
+
+    internal static T* Get<T>(long count) where T : unmanaged
+    {
+        long bytes = Math.Max(count, 1) * sizeof(T);
+        var buffer = _buffer;
+        if (buffer is null || buffer.Bytes < bytes)
+        {
+            buffer?.Free();
+            // Grow by half again so a sequence of slightly larger requests does not reallocate each time.
+            long size = buffer is null ? bytes : Math.Max(bytes, buffer.Bytes + buffer.Bytes / 2);
+            _buffer = buffer = new Buffer(size);
+        }
+        return (T*)buffer.Pointer;
+    }
+
+    private sealed class Buffer
+    {
+        internal Buffer(long bytes)
+        {
+            Pointer = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            if (Pointer == 0) throw new OutOfMemoryException($"Kiln could not allocate {bytes} bytes of convolution scratch memory");
+            Bytes = bytes;
+        }
+
+        internal nint Pointer { get; private set; }
+        internal long Bytes { get; }
+
+        internal void Free()
+        {
+            var p = Pointer;
+            Pointer = 0;
+            if (p != 0) NativeMemory.AlignedFree((void*)p);
+            GC.SuppressFinalize(this);
+        }
+
+        // The buffer of a finished thread goes back when its last reference is collected.
+        ~Buffer() => Free();
+    }
+}

@@ -1,0 +1,340 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Kiln.Kernels.Cpu;
+
+/// <summary>
+/// 2-D max and average pooling over contiguous H×W planes (one plane per batch item and channel), and
+/// their gradients. The forward passes are separable: a window's rows are first combined into one
+/// row of the input width with vectorized span operations, then the columns of that row are combined
+/// for each output of the output row (vectorized again where the column stride is 1).
+/// </summary>
+internal static unsafe class PoolKernel
+{
+    /// <summary>
+    /// One pooling window layout: output (oy, ox) covers input rows oy·StrideHeight − PadHeight +
+    /// ky·DilationHeight and columns likewise, for ky &lt; KernelHeight, kx &lt; KernelWidth.
+    /// </summary>
+    internal readonly record struct Window(
+        int Height, int Width, int OutHeight, int OutWidth,
+        int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
+        int PadHeight, int PadWidth, int DilationHeight, int DilationWidth)
+    {
+        internal int InArea => Height * Width;
+        internal int OutArea => OutHeight * OutWidth;
+
+        /// <summary>The kernel taps [Start, End) of a window starting at <paramref name="first"/> that fall inside [0, size).</summary>
+        internal static (int Start, int End) Taps(int first, int kernel, int dilation, int size)
+        {
+            int start = first >= 0 ? 0 : (-first + dilation - 1) / dilation;
+            int last = size - 1 - first;
+            int end = last < 0 ? 0 : Math.Min(kernel, last / dilation + 1);
+            return (start, Math.Max(start, end));
+        }
+    }
+
+    // ---- max ----
+
+    internal static void MaxForward<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* rowMax = ConvScratch.Get<T>(w.Width);
+        var merged = new Span<T>(rowMax, w.Width);
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * w.InArea;
+            T* y = output + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, y += w.OutWidth)
+            {
+                int top = oy * w.StrideHeight - w.PadHeight;
+                var (k0, k1) = Window.Taps(top, w.KernelHeight, w.DilationHeight, w.Height);
+                if (k0 == k1)
+                {
+                    new Span<T>(y, w.OutWidth).Fill(T.NegativeInfinity);
+                    continue;
+                }
+                new ReadOnlySpan<T>(x + (nint)(top + k0 * w.DilationHeight) * w.Width, w.Width).CopyTo(merged);
+                for (int ky = k0 + 1; ky < k1; ky++)
+                    TensorPrimitives.Max(merged, new ReadOnlySpan<T>(x + (nint)(top + ky * w.DilationHeight) * w.Width, w.Width), merged);
+                MaxAlongRow(w, rowMax, y);
+            }
+        }
+    }
+
+    /// <summary>y[ox] = max of <paramref name="row"/> over the columns of window ox (NaN wins, as in PyTorch).</summary>
+    private static void MaxAlongRow<T>(in Window w, T* row, T* y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (inStart, inEnd) = InteriorColumns(w);
+        for (int ox = 0; ox < inStart; ox++) y[ox] = MaxOfColumns(w, row, ox);
+        for (int ox = Math.Max(inEnd, inStart); ox < w.OutWidth; ox++) y[ox] = MaxOfColumns(w, row, ox);
+        if (inEnd <= inStart) return;
+        int kw = w.KernelWidth, dw = w.DilationWidth, sw = w.StrideWidth;
+        if (sw == 1)
+        {
+            // Every tap inside the row and adjacent outputs: whole-run maxima of shifted rows.
+            int length = inEnd - inStart, first = inStart - w.PadWidth;
+            var target = new Span<T>(y + inStart, length);
+            new ReadOnlySpan<T>(row + first, length).CopyTo(target);
+            for (int kx = 1; kx < kw; kx++)
+                TensorPrimitives.Max(target, new ReadOnlySpan<T>(row + first + kx * dw, length), target);
+            return;
+        }
+        T* from = row + inStart * sw - w.PadWidth;
+        for (int ox = inStart; ox < inEnd; ox++, from += sw)
+        {
+            T best = from[0];
+            for (int kx = 1; kx < kw; kx++)
+            {
+                T v = from[kx * dw];
+                if (v > best || T.IsNaN(v)) best = v;
+            }
+            y[ox] = best;
+        }
+    }
+
+    /// <summary>The maximum of <paramref name="row"/> over the taps of window <paramref name="ox"/> that lie inside it (−∞ for none).</summary>
+    private static T MaxOfColumns<T>(in Window w, T* row, int ox) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int left = ox * w.StrideWidth - w.PadWidth;
+        var (k0, k1) = Window.Taps(left, w.KernelWidth, w.DilationWidth, w.Width);
+        T best = T.NegativeInfinity;
+        for (int kx = k0; kx < k1; kx++)
+        {
+            T v = row[left + kx * w.DilationWidth];
+            if (v > best || T.IsNaN(v)) best = v;
+        }
+        return best;
+    }
+
+    /// <summary>The kernel columns of window <paramref name="ox"/> inside the input, without dividing when all are.</summary>
+    private static (int Start, int End) ColumnTaps(in Window w, int left)
+        => left >= 0 && left + (w.KernelWidth - 1) * w.DilationWidth < w.Width
+            ? (0, w.KernelWidth)
+            : Window.Taps(left, w.KernelWidth, w.DilationWidth, w.Width);
+
+    /// <summary>
+    /// The input offset (within a plane) of the maximum of the window with rows [ky0, ky1) from
+    /// <paramref name="top"/> and columns [kx0, kx1) from <paramref name="left"/>. The first maximum in
+    /// row-major window order wins; a later NaN replaces it (PyTorch's rule).
+    /// </summary>
+    private static int ArgMax<T>(in Window w, T* x, int top, int ky0, int ky1, int left, int kx0, int kx1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = w.Width, dh = w.DilationHeight, dw = w.DilationWidth;
+        int arg = (top + ky0 * dh) * width + left + kx0 * dw;
+        T best = T.NegativeInfinity;
+        for (int ky = ky0; ky < ky1; ky++)
+        {
+            int rowStart = (top + ky * dh) * width + left;
+            for (int kx = kx0; kx < kx1; kx++)
+            {
+                int at = rowStart + kx * dw;
+                T v = x[at];
+                // Written as selects so the JIT can emit conditional moves: maxima move unpredictably.
+                bool take = v > best || T.IsNaN(v);
+                best = take ? v : best;
+                arg = take ? at : arg;
+            }
+        }
+        return arg;
+    }
+
+    /// <summary>gradInput = 0, then each output gradient is added at its window's maximum in <paramref name="input"/>.</summary>
+    internal static void MaxBackward<T>(in Window w, int planes, T* grad, T* input, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        new Span<T>(gradInput, checked(planes * w.InArea)).Clear();
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * w.InArea;
+            T* dx = gradInput + (nint)p * w.InArea;
+            T* dy = grad + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, dy += w.OutWidth)
+            {
+                int top = oy * w.StrideHeight - w.PadHeight;
+                var (ky0, ky1) = Window.Taps(top, w.KernelHeight, w.DilationHeight, w.Height);
+                if (ky0 == ky1) continue;
+                for (int ox = 0; ox < w.OutWidth; ox++)
+                {
+                    int left = ox * w.StrideWidth - w.PadWidth;
+                    var (kx0, kx1) = ColumnTaps(w, left);
+                    if (kx0 < kx1) dx[ArgMax(w, x, top, ky0, ky1, left, kx0, kx1)] += dy[ox];
+                }
+            }
+        }
+    }
+
+    /// <summary>output[o] = values at the maximum of window o of <paramref name="input"/> (0 for a window outside the input).</summary>
+    internal static void MaxGather<T>(in Window w, int planes, T* values, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * w.InArea;
+            T* v = values + (nint)p * w.InArea;
+            T* y = output + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, y += w.OutWidth)
+            {
+                int top = oy * w.StrideHeight - w.PadHeight;
+                var (ky0, ky1) = Window.Taps(top, w.KernelHeight, w.DilationHeight, w.Height);
+                for (int ox = 0; ox < w.OutWidth; ox++)
+                {
+                    int left = ox * w.StrideWidth - w.PadWidth;
+                    var (kx0, kx1) = ColumnTaps(w, left);
+                    y[ox] = ky0 < ky1 && kx0 < kx1 ? v[ArgMax(w, x, top, ky0, ky1, left, kx0, kx1)] : T.Zero;
+                }
+            }
+        }
+    }
+
+    // ---- average ----
+
+    /// <summary>
+    /// Average pooling as PyTorch computes it: the window is clipped to the padded input; with
+    /// <paramref name="countIncludePad"/> the divisor counts the padding inside it, otherwise only the
+    /// input elements. Dilation is not used (average pooling has none).
+    /// </summary>
+    internal static void AvgForward<T>(in Window w, int planes, bool countIncludePad, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* rowSum = ConvScratch.Get<T>(w.Width);
+        var merged = new Span<T>(rowSum, w.Width);
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * w.InArea;
+            T* y = output + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, y += w.OutWidth)
+            {
+                var (top, bottom, padRows) = AvgSpan(oy, w.StrideHeight, w.PadHeight, w.KernelHeight, w.Height);
+                if (top >= bottom)
+                {
+                    new Span<T>(y, w.OutWidth).Clear();
+                    continue;
+                }
+                new ReadOnlySpan<T>(x + (nint)top * w.Width, w.Width).CopyTo(merged);
+                for (int iy = top + 1; iy < bottom; iy++)
+                    TensorPrimitives.Add(merged, new ReadOnlySpan<T>(x + (nint)iy * w.Width, w.Width), merged);
+                for (int ox = 0; ox < w.OutWidth; ox++)
+                {
+                    var (left, right, padColumns) = AvgSpan(ox, w.StrideWidth, w.PadWidth, w.KernelWidth, w.Width);
+                    if (left >= right)
+                    {
+                        y[ox] = T.Zero;
+                        continue;
+                    }
+                    T sum = rowSum[left];
+                    for (int ix = left + 1; ix < right; ix++) sum += rowSum[ix];
+                    int count = countIncludePad ? padRows * padColumns : (bottom - top) * (right - left);
+                    y[ox] = sum / T.CreateTruncating(count);
+                }
+            }
+        }
+    }
+
+    /// <summary>gradInput = the adjoint of <see cref="AvgForward{T}"/>: each output gradient divided by its window's count, spread over the window.</summary>
+    internal static void AvgBackward<T>(in Window w, int planes, bool countIncludePad, T* grad, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        new Span<T>(gradInput, checked(planes * w.InArea)).Clear();
+        T* rowGrad = ConvScratch.Get<T>(w.Width);
+        var spread = new Span<T>(rowGrad, w.Width);
+        for (int p = 0; p < planes; p++)
+        {
+            T* dx = gradInput + (nint)p * w.InArea;
+            T* dy = grad + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, dy += w.OutWidth)
+            {
+                var (top, bottom, padRows) = AvgSpan(oy, w.StrideHeight, w.PadHeight, w.KernelHeight, w.Height);
+                if (top >= bottom) continue;
+                spread.Clear();
+                for (int ox = 0; ox < w.OutWidth; ox++)
+                {
+                    var (left, right, padColumns) = AvgSpan(ox, w.StrideWidth, w.PadWidth, w.KernelWidth, w.Width);
+                    if (left >= right) continue;
+                    int count = countIncludePad ? padRows * padColumns : (bottom - top) * (right - left);
+                    T share = dy[ox] / T.CreateTruncating(count);
+                    for (int ix = left; ix < right; ix++) rowGrad[ix] += share;
+                }
+                for (int iy = top; iy < bottom; iy++)
+                {
+                    var target = new Span<T>(dx + (nint)iy * w.Width, w.Width);
+                    TensorPrimitives.Add(target, spread, target);
+                }
+            }
+        }
+    }
+
+    /// <summary>Window o of an average pool: its input range [Start, End) and its size clipped to the padded input.</summary>
+    private static (int Start, int End, int Padded) AvgSpan(int o, int stride, int pad, int kernel, int size)
+    {
+        int start = o * stride - pad;
+        int end = Math.Min(start + kernel, size + pad);
+        int padded = end - start;
+        return (Math.Max(start, 0), Math.Min(end, size), padded);
+    }
+
+    // ---- adaptive average ----
+
+    /// <summary>Output i of an adaptive pool covers [floor(i·size/outSize), ceil((i+1)·size/outSize)).</summary>
+    internal static (int Start, int End) AdaptiveSpan(int i, int size, int outSize)
+        => ((int)((long)i * size / outSize), (int)(((long)(i + 1) * size + outSize - 1) / outSize));
+
+    internal static void AdaptiveAvgForward<T>(int planes, int height, int width, int outHeight, int outWidth, T* input, T* output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* rowSum = ConvScratch.Get<T>(width);
+        var merged = new Span<T>(rowSum, width);
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * height * width;
+            T* y = output + (nint)p * outHeight * outWidth;
+            for (int oy = 0; oy < outHeight; oy++, y += outWidth)
+            {
+                var (top, bottom) = AdaptiveSpan(oy, height, outHeight);
+                new ReadOnlySpan<T>(x + (nint)top * width, width).CopyTo(merged);
+                for (int iy = top + 1; iy < bottom; iy++)
+                    TensorPrimitives.Add(merged, new ReadOnlySpan<T>(x + (nint)iy * width, width), merged);
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    var (left, right) = AdaptiveSpan(ox, width, outWidth);
+                    T sum = TensorPrimitives.Sum<T>(merged[left..right]);
+                    y[ox] = sum / T.CreateTruncating((bottom - top) * (right - left));
+                }
+            }
+        }
+    }
+
+    internal static void AdaptiveAvgBackward<T>(int planes, int height, int width, int outHeight, int outWidth, T* grad, T* gradInput)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        new Span<T>(gradInput, checked(planes * height * width)).Clear();
+        T* rowGrad = ConvScratch.Get<T>(width);
+        var spread = new Span<T>(rowGrad, width);
+        for (int p = 0; p < planes; p++)
+        {
+            T* dx = gradInput + (nint)p * height * width;
+            T* dy = grad + (nint)p * outHeight * outWidth;
+            for (int oy = 0; oy < outHeight; oy++, dy += outWidth)
+            {
+                var (top, bottom) = AdaptiveSpan(oy, height, outHeight);
+                spread.Clear();
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    var (left, right) = AdaptiveSpan(ox, width, outWidth);
+                    T share = dy[ox] / T.CreateTruncating((bottom - top) * (right - left));
+                    for (int ix = left; ix < right; ix++) rowGrad[ix] += share;
+                }
+                for (int iy = top; iy < bottom; iy++)
+                {
+                    var target = new Span<T>(dx + (nint)iy * width, width);
+                    TensorPrimitives.Add(target, spread, target);
+                }
+            }
+        }
+    }
+
+    /// <summary>The outputs [Start, End) whose whole window lies inside the row (Start = End when none does).</summary>
+    private static (int Start, int End) InteriorColumns(in Window w)
+    {
+        int span = (w.KernelWidth - 1) * w.DilationWidth;
+        int start = (w.PadWidth + w.StrideWidth - 1) / w.StrideWidth;
+        int last = w.Width - 1 - span + w.PadWidth;
+        int end = last < 0 ? 0 : last / w.StrideWidth + 1;
+        start = Math.Min(start, w.OutWidth);
+        return (start, Math.Clamp(end, start, w.OutWidth));
+    }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.CompilerServices;
+using Kiln.Kernels.Cpu;
+
+namespace Kiln.Ops
+{
+    /// <summary>
+    /// The weight gradient of <see cref="Conv2dOp"/>: from input [N, C, H, W] and grad [N, O, OH, OW],
+    /// the gradient [O, C/groups, kH, kW] of the weight, the sum over images of grad·unfold(input)ᵀ.
+    /// kH and kW are attributes.
+    /// </summary>
+    internal sealed class Conv2dWeightGradOp : OpDef<Conv2dWeightGradOp.Attributes>
+    {
+        internal sealed record Attributes(Conv2dAttributes Conv, int KernelHeight, int KernelWidth) : OpAttributes;
+
+        internal static readonly Conv2dWeightGradOp Instance = new();
+
+        [ModuleInitializer]
+        internal static void Register() => OpRegistry.Add(Instance);
+
+        private static readonly string[] Roles = ["input", "grad"];
+
+        public override string Name => "Conv2dWeightGrad";
+        public override int Arity => 2;
+
+        internal static Tensor Apply(Tensor input, Tensor grad, Conv2dAttributes conv, int kernelHeight, int kernelWidth)
+            => Dispatcher.Call(Instance, new Attributes(conv, kernelHeight, kernelWidth), input, grad);
+
+        public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
+        {
+            Conv2dAttributes.CheckInputs(this, inputs, Roles);
+            var (x, g) = (inputs[0].Shape, inputs[1].Shape);
+            int groups = Math.Max(a.Conv.Groups, 1);
+            if (x[1] % groups != 0)
+                throw SpatialShapeError.Create(this, $"input has {x[1]} channels, which groups={groups} does not divide", inputs, Roles);
+            var (oh, ow) = a.Conv.Check(Name, inputs, Roles, x[1], x[2], x[3], g[1], x[1] / groups, a.KernelHeight, a.KernelWidth);
+            if (g[0] != x[0] || g[2] != oh || g[3] != ow)
+                throw SpatialShapeError.Create(this,
+                    $"grad must be [{x[0]}, {g[1]}, {oh}, {ow}] for a {a.KernelHeight}x{a.KernelWidth} kernel with {a.Conv}", inputs, Roles);
+            return new TensorSpec(new Shape(g[1], x[1] / groups, a.KernelHeight, a.KernelWidth), inputs[0].DType);
+        }
+
+        public override unsafe void Forward(ReadOnlySpan<Tensor> inputs, Attributes a, Tensor output)
+        {
+            var (xs, gs) = (inputs[0].ShapeArray, inputs[1].ShapeArray);
+            var geometry = a.Conv.Geometry(xs[0], xs[1], xs[2], xs[3], gs[1], a.KernelHeight, a.KernelWidth, gs[2], gs[3]);
+            Conv2dAttributes.Run(inputs[0], inputs[1], output, geometry, ConvKernel.WeightGrad, ConvKernel.WeightGrad);
+        }
+
+        // Bilinear in input and grad: differentiating <u, dW(x, g)> = <g, conv(x, u)> gives a transposed
+        // convolution for the input and a convolution for the grad.
+        public override Tensor?[] Backward(BackwardContext c, Attributes a)
+        {
+            var (input, grad) = (c.Input(0), c.Input(1));
+            return
+            [
+                c.NeedsGrad(0) ? Conv2dInputGradOp.Apply(grad, c.Grad, a.Conv, input.ShapeArray[2], input.ShapeArray[3]) : null,
+                c.NeedsGrad(1) ? Conv2dOp.Apply(input, c.Grad, a.Conv) : null,
+            ];
+        }
+
+        public override Tensor Reference(ReadOnlySpan<Tensor> inputs, Attributes a)
+        {
+            var (xs, gs) = (inputs[0].ShapeArray, inputs[1].ShapeArray);
+            int batch = xs[0], channels = xs[1], height = xs[2], width = xs[3];
+            int outChannels = gs[1], oh = gs[2], ow = gs[3];
+            int groupChannels = channels / a.Conv.Groups, groupOut = outChannels / a.Conv.Groups, kh = a.KernelHeight, kw = a.KernelWidth;
+            var conv = a.Conv;
+            var x = inputs[0].ToArray<double>();
+            var g = inputs[1].ToArray<double>();
+            var dw = new double[outChannels * groupChannels * kh * kw];
+            for (int n = 0; n < batch; n++)
+            for (int o = 0; o < outChannels; o++)
+            for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+            for (int ci = 0; ci < groupChannels; ci++)
+            for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++)
+            {
+                int c = o / groupOut * groupChannels + ci;
+                int iy = oy * conv.StrideH - conv.PadTop + ky * conv.DilationH, ix = ox * conv.StrideW - conv.PadLeft + kx * conv.DilationW;
+                if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                dw[((o * groupChannels + ci) * kh + ky) * kw + kx] +=
+                    g[((n * outChannels + o) * oh + oy) * ow + ox] * x[((n * channels + c) * height + iy) * width + ix];
+            }
+            return Tensor.From<double>(dw, outChannels, groupChannels, kh, kw);
+        }
+
+        public override IEnumerable<OpSample> Samples()
+        {
+            int seed = 500;
+            foreach (var (description, input, weight, conv, check) in Conv2dOp.Cases())
+            {
+                int s = seed += 2;
+                var spec = Conv2dOp.Instance.Infer([new TensorSpec(new Shape(input), DType.Float64), new TensorSpec(new Shape(weight), DType.Float64)], conv);
+                var grad = spec.Shape.ToArray();
+                yield return new OpSample(description, () => [OpSample.Uniform(s, -1, 1, input), OpSample.Uniform(s + 1, -1, 1, grad)],
+                    new Attributes(conv, weight[2], weight[3])) { CheckGradient = check };
+            }
+        }
+
+        public override IEnumerable<OpInvalidSample> InvalidSamples()
+        {
+            var plain = Conv2dAttributes.Create(1, 1, 0, 0, 1, 1, 1);
+            static TensorSpec F32(params int[] shape) => new(new Shape(shape), DType.Float32);
+            return
+            [
+                new("grad size does not match", [F32(2, 3, 6, 6), F32(2, 4, 3, 3)], new Attributes(plain, 3, 3)),
+                new("batch sizes differ", [F32(2, 3, 6, 6), F32(3, 4, 4, 4)], new Attributes(plain, 3, 3)),
+                new("groups do not divide input channels", [F32(2, 3, 6, 6), F32(2, 4, 4, 4)], new Attributes(Conv2dAttributes.Create(1, 1, 0, 0, 1, 1, 2), 3, 3)),
+            ];
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using Kiln.Kernels.Cpu;
+
+namespace Kiln.Tests.Kernels;
+
+/// <summary>The convolution kernels on raw buffers against the textbook sums, over random geometries.</summary>
+public sealed unsafe class ConvKernelTests
+{
+    private static double[] Random(Random rng, int count)
+    {
+        var v = new double[count];
+        for (int i = 0; i < count; i++) v[i] = rng.NextDouble() * 2 - 1;
+        return v;
+    }
+
+    /// <summary>A random valid geometry; <paramref name="depthwise"/> makes every group one input channel.</summary>
+    private static ConvGeometry RandomGeometry(Random rng, bool depthwise, bool pointwise = false)
+    {
+        while (true)
+        {
+            int groups = depthwise ? rng.Next(2, 5) : rng.Next(1, 3);
+            int cg = depthwise ? 1 : rng.Next(1, 4);
+            int og = rng.Next(1, 4);
+            int kh = pointwise ? 1 : rng.Next(1, 5), kw = pointwise ? 1 : rng.Next(1, 5);
+            int sh = pointwise ? 1 : rng.Next(1, 4), sw = pointwise ? 1 : rng.Next(1, 4);
+            int dh = rng.Next(1, 3), dw = rng.Next(1, 3);
+            int h = rng.Next(1, 12), w = rng.Next(1, 40);
+            if (rng.Next(8) == 0) w = rng.Next(200, 258);
+            int pt = pointwise ? 0 : rng.Next(0, 3), pl = pointwise ? 0 : rng.Next(0, 3);
+            int pb = pointwise ? 0 : rng.Next(0, 3), pr = pointwise ? 0 : rng.Next(0, 3);
+            int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+            if (h + pt + pb - dh * (kh - 1) - 1 < 0 || w + pl + pr - dw * (kw - 1) - 1 < 0) continue;
+            return new ConvGeometry(rng.Next(1, 3), cg * groups, h, w, og * groups, groups, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow);
+        }
+    }
+
+    private static IEnumerable<(int N, int O, int Oy, int Ox, int C, int Ci, int Ky, int Kx, int Iy, int Ix)> Taps(ConvGeometry g)
+    {
+        int cg = g.Channels / g.Groups, og = g.OutChannels / g.Groups;
+        for (int n = 0; n < g.Batch; n++)
+        for (int o = 0; o < g.OutChannels; o++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        for (int ci = 0; ci < cg; ci++)
+        for (int ky = 0; ky < g.KernelHeight; ky++)
+        for (int kx = 0; kx < g.KernelWidth; kx++)
+        {
+            int iy = oy * g.StrideHeight - g.PadTop + ky * g.DilationHeight, ix = ox * g.StrideWidth - g.PadLeft + kx * g.DilationWidth;
+            if (iy >= 0 && iy < g.Height && ix >= 0 && ix < g.Width) yield return (n, o, oy, ox, o / og * cg + ci, ci, ky, kx, iy, ix);
+        }
+    }
+
+    private static int XAt(ConvGeometry g, int n, int c, int iy, int ix) => ((n * g.Channels + c) * g.Height + iy) * g.Width + ix;
+    private static int YAt(ConvGeometry g, int n, int o, int oy, int ox) => ((n * g.OutChannels + o) * g.OutHeight + oy) * g.OutWidth + ox;
+    private static int WAt(ConvGeometry g, int o, int ci, int ky, int kx) => ((o * (g.Channels / g.Groups) + ci) * g.KernelHeight + ky) * g.KernelWidth + kx;
+
+    private static void CheckAllThree(ConvGeometry g, Random rng)
+    {
+        var x = Random(rng, g.Batch * g.Channels * g.Height * g.Width);
+        var w = Random(rng, g.OutChannels * g.Channels / g.Groups * g.KernelHeight * g.KernelWidth);
+        var dy = Random(rng, g.Batch * g.OutChannels * g.OutHeight * g.OutWidth);
+        var y = new double[dy.Length];
+        var dx = new double[x.Length];
+        var dw = new double[w.Length];
+        var y0 = new double[dy.Length];
+        var dx0 = new double[x.Length];
+        var dw0 = new double[w.Length];
+        foreach (var t in Taps(g))
+        {
+            y0[YAt(g, t.N, t.O, t.Oy, t.Ox)] += x[XAt(g, t.N, t.C, t.Iy, t.Ix)] * w[WAt(g, t.O, t.Ci, t.Ky, t.Kx)];
+            dx0[XAt(g, t.N, t.C, t.Iy, t.Ix)] += dy[YAt(g, t.N, t.O, t.Oy, t.Ox)] * w[WAt(g, t.O, t.Ci, t.Ky, t.Kx)];
+            dw0[WAt(g, t.O, t.Ci, t.Ky, t.Kx)] += dy[YAt(g, t.N, t.O, t.Oy, t.Ox)] * x[XAt(g, t.N, t.C, t.Iy, t.Ix)];
+        }
+        Array.Fill(dx, double.NaN);
+        Array.Fill(dw, double.NaN);
+        fixed (double* px = x, pw = w, pdy = dy, py = y, pdx = dx, pdw = dw)
+        {
+            ConvKernel.Forward(g, px, pw, py);
+            ConvKernel.InputGrad(g, pdy, pw, pdx);
+            ConvKernel.WeightGrad(g, px, pdy, pdw);
+        }
+        TestTensors.AssertClose(y0, y, 1e-12, 1e-12, $"forward {g}");
+        TestTensors.AssertClose(dx0, dx, 1e-12, 1e-12, $"input gradient {g}");
+        TestTensors.AssertClose(dw0, dw, 1e-12, 1e-12, $"weight gradient {g}");
+
+        var xf = Array.ConvertAll(x, v => (float)v);
+        var wf = Array.ConvertAll(w, v => (float)v);
+        var yf = new float[y.Length];
+        fixed (float* px = xf, pw = wf, py = yf) ConvKernel.Forward(g, px, pw, py);
+        TestTensors.AssertClose(y0, Array.ConvertAll(yf, v => (double)v), 1e-4, 1e-5, $"float32 forward {g}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void ConvKernel_im2col_path_matches_naive_sums(int seed)
+    {
+        var rng = new Random(seed);
+        for (int i = 0; i < 12; i++) CheckAllThree(RandomGeometry(rng, depthwise: false), rng);
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void ConvKernel_depthwise_path_matches_naive_sums(int seed)
+    {
+        var rng = new Random(seed);
+        for (int i = 0; i < 12; i++)
+        {
+            var g = RandomGeometry(rng, depthwise: true);
+            Assert.True(g.IsDepthwise);
+            CheckAllThree(g, rng);
+        }
+    }
+
+    [Fact]
+    public void ConvKernel_pointwise_path_matches_naive_sums()
+    {
+        var rng = new Random(7);
+        for (int i = 0; i < 8; i++)
+        {
+            var g = RandomGeometry(rng, depthwise: false, pointwise: true);
+            Assert.True(g.IsPointwise);
+            CheckAllThree(g, rng);
+        }
+    }
+
+    [Fact]
+    public void Im2Col_of_a_band_holds_the_tapped_inputs_and_zeros_for_padding()
+    {
+        var g = new ConvGeometry(1, 2, 5, 7, 1, 1, 3, 2, 2, 3, 1, 2, 2, 1, 3, 4);
+        var x = Random(new Random(8), 2 * 5 * 7);
+        int rowStart = 1, rowEnd = 3, band = (rowEnd - rowStart) * g.OutWidth;
+        var columns = new double[2 * 3 * 2 * band];
+        Array.Fill(columns, double.NaN);
+        fixed (double* px = x, pc = columns) Im2ColKernel.Unfold(g, px, 2, rowStart, rowEnd, pc);
+        for (int c = 0; c < 2; c++)
+        for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 2; kx++)
+        for (int oy = rowStart; oy < rowEnd; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        {
+            int iy = oy * 2 - 1 + ky * 2, ix = ox * 3 - 2 + kx;
+            double expected = iy >= 0 && iy < 5 && ix >= 0 && ix < 7 ? x[(c * 5 + iy) * 7 + ix] : 0;
+            Assert.Equal(expected, columns[((c * 3 + ky) * 2 + kx) * band + (oy - rowStart) * g.OutWidth + ox]);
+        }
+    }
+
+    [Fact]
+    public void Col2Im_is_the_adjoint_of_Im2Col()
+    {
+        var rng = new Random(9);
+        for (int i = 0; i < 10; i++)
+        {
+            var g = RandomGeometry(rng, depthwise: false);
+            int channels = g.Channels, rows = channels * g.KernelHeight * g.KernelWidth, cols = g.OutHeight * g.OutWidth;
+            var x = Random(rng, channels * g.Height * g.Width);
+            var m = Random(rng, rows * cols);
+            var unfolded = new double[rows * cols];
+            var folded = new double[x.Length];
+            fixed (double* px = x, pm = m, pu = unfolded, pf = folded)
+            {
+                Im2ColKernel.Unfold(g, px, channels, 0, g.OutHeight, pu);
+                Col2ImKernel.Fold(g, pm, channels, 0, g.OutHeight, pf);
+            }
+            double left = 0, right = 0;
+            for (int k = 0; k < m.Length; k++) left += unfolded[k] * m[k];
+            for (int k = 0; k < x.Length; k++) right += x[k] * folded[k];
+            Assert.Equal(left, right, 1e-10);
+        }
+    }
+
+    [Fact]
+    public void ConvKernel_band_rows_bound_the_unfolded_matrix()
+    {
+        var g = new ConvGeometry(1, 256, 100, 100, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 100, 100);
+        int rows = ConvKernel.BandRows<float>(g);
+        Assert.InRange(rows, 1, 99);
+        Assert.True((long)rows * g.PatchSize * g.OutWidth * sizeof(float) <= ConvKernel.ScratchBytes);
+        Assert.Equal(1, ConvKernel.BandRows<double>(new ConvGeometry(1, 4096, 4, 4000, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4000)));
+    }
+
+    [Fact]
+    public void ConvScratch_reuses_its_buffer()
+    {
+        var first = (nint)ConvScratch.Get<float>(1000);
+        Assert.Equal(first, (nint)ConvScratch.Get<float>(500));
+        Assert.Equal(first, (nint)ConvScratch.Get<double>(500));
+    }
+
+    [Fact]
+    public void Unfolding_and_depthwise_kernels_allocate_no_managed_memory()
+    {
+        var g = new ConvGeometry(2, 4, 9, 11, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 9, 11);
+        var x = new float[2 * 4 * 9 * 11];
+        var w = new float[4 * 9];
+        var y = new float[x.Length];
+        var columns = new float[4 * 9 * 9 * 11];
+        fixed (float* px = x, pw = w, py = y, pc = columns)
+        {
+            ConvKernel.Forward(g, px, pw, py);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            ConvKernel.Forward(g, px, pw, py);
+            ConvKernel.InputGrad(g, py, pw, px);
+            ConvKernel.WeightGrad(g, px, py, pw);
+            Im2ColKernel.Unfold(g, px, 4, 0, 9, pc);
+            Col2ImKernel.Fold(g, pc, 4, 0, 9, px);
+            Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        }
+    }
+}
