@@ -26,8 +26,7 @@ namespace Kiln.Ops
         // dx = g - exp(y) * sum(g) along the dimension.
         public override Tensor?[] Backward(BackwardContext c, SoftmaxOp.Attributes a)
         {
-            int dim = c.Grad.Rank == 0 ? 0 : a.Dim;
-            return [ReduceBackward.Minus(c.Grad, c.Output.Exp() * c.Grad.Sum(dim, keepDim: true))];
+            return [ReduceBackward.Minus(c.Grad, c.Output.Exp() * c.Grad.Sum(a.Dim, keepDim: true))];
         }
 
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, SoftmaxOp.Attributes a) => a.Reference(inputs[0], log: true);

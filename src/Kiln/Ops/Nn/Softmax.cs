@@ -103,8 +103,7 @@ namespace Kiln.Ops
         public override Tensor?[] Backward(BackwardContext c, Attributes a)
         {
             var y = c.Output;
-            int dim = c.Grad.Rank == 0 ? 0 : a.Dim;
-            return [y * ReduceBackward.Minus(c.Grad, (c.Grad * y).Sum(dim, keepDim: true))];
+            return [y * ReduceBackward.Minus(c.Grad, (c.Grad * y).Sum(a.Dim, keepDim: true))];
         }
 
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, Attributes a) => a.Reference(inputs[0], log: false);
