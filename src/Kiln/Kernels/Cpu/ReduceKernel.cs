@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels.Cpu;
 
@@ -34,6 +36,9 @@ internal interface IArgReduceOperator<T> where T : unmanaged
 {
     /// <summary>True when <paramref name="candidate"/> strictly beats <paramref name="best"/>.</summary>
     static abstract bool Better(T candidate, T best);
+
+    /// <summary>All-ones lanes where <paramref name="candidate"/> strictly beats <paramref name="best"/>: the vector form of <see cref="Better(T, T)"/>.</summary>
+    static abstract Vector256<T> Better(Vector256<T> candidate, Vector256<T> best);
 
     /// <summary>Index of the first winner of a non-empty run.</summary>
     static abstract int IndexOfBest(ReadOnlySpan<T> x);
@@ -347,7 +352,9 @@ internal static unsafe class ReduceKernel
     {
         Span<T> gathered = stackalloc T[Chunk];
         Span<T> bestValues = stackalloc T[Chunk];
-        Span<long> indices = stackalloc long[Chunk];
+        // The winning row of each column, as int32 (float, int32) or int64 (double, int64) bits in a T-sized slot,
+        // so values and positions share vector lanes.
+        Span<T> positions = stackalloc T[Chunk];
         int outer = l.OuterCount, rows = l.ReducedCount, n = l.RowLength, si = l.RowIn, so = l.RowOut;
         for (int o = 0; o < outer; o++)
         {
@@ -355,23 +362,47 @@ internal static unsafe class ReduceKernel
             for (int start = 0; start < n; start += Chunk)
             {
                 int len = Math.Min(Chunk, n - start);
-                var index = so == 1 ? new Span<long>(y + yo + start, len) : indices[..len];
                 var best = bestValues[..len];
+                var position = positions[..len];
                 T* column = x + xo + (nint)start * si;
                 Row(l, column, si, 0, gathered[..len]).CopyTo(best);
-                index.Clear();
+                position.Clear();
                 for (int r = 1; r < rows; r++)
-                {
-                    var values = Row(l, column, si, r, gathered[..len]);
-                    for (int j = 0; j < len; j++)
-                    {
-                        if (!TOp.Better(values[j], best[j])) continue;
-                        best[j] = values[j];
-                        index[j] = r;
-                    }
-                }
-                if (so != 1) Scatter<long>(index, y + yo + (nint)start * so, so);
+                    ArgStep<T, TOp>(Row(l, column, si, r, gathered[..len]), best, position, r);
+                long* dst = y + yo + (nint)start * so;
+                for (int j = 0; j < len; j++)
+                    dst[(nint)j * so] = Unsafe.SizeOf<T>() == 4 ? Unsafe.As<T, int>(ref position[j]) : Unsafe.As<T, long>(ref position[j]);
             }
+        }
+    }
+
+    /// <summary>Where row <paramref name="r"/>'s value beats the best so far, takes it and records r (vectorized, scalar tail).</summary>
+    private static void ArgStep<T, TOp>(ReadOnlySpan<T> values, Span<T> best, Span<T> position, int r)
+        where T : unmanaged
+        where TOp : IArgReduceOperator<T>
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var row = Unsafe.SizeOf<T>() == 4 ? Vector256.Create(r).As<int, T>() : Vector256.Create((long)r).As<long, T>();
+            ref T v = ref MemoryMarshal.GetReference(values);
+            ref T b = ref MemoryMarshal.GetReference(best);
+            ref T p = ref MemoryMarshal.GetReference(position);
+            for (; j <= values.Length - Vector256<T>.Count; j += Vector256<T>.Count)
+            {
+                var candidate = Vector256.LoadUnsafe(ref v, (nuint)j);
+                var current = Vector256.LoadUnsafe(ref b, (nuint)j);
+                var wins = TOp.Better(candidate, current);
+                Vector256.ConditionalSelect(wins, candidate, current).StoreUnsafe(ref b, (nuint)j);
+                Vector256.ConditionalSelect(wins, row, Vector256.LoadUnsafe(ref p, (nuint)j)).StoreUnsafe(ref p, (nuint)j);
+            }
+        }
+        for (; j < values.Length; j++)
+        {
+            if (!TOp.Better(values[j], best[j])) continue;
+            best[j] = values[j];
+            if (Unsafe.SizeOf<T>() == 4) Unsafe.As<T, int>(ref position[j]) = r;
+            else Unsafe.As<T, long>(ref position[j]) = r;
         }
     }
 

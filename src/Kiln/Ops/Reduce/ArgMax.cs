@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Kiln.Kernels.Cpu;
 
 namespace Kiln.Ops
@@ -66,18 +67,21 @@ namespace Kiln.Ops
         {
             public static bool Better(T candidate, T best) => candidate > best || (T.IsNaN(candidate) && !T.IsNaN(best));
 
+            // NaN lanes are the ones not equal to themselves.
+            public static Vector256<T> Better(Vector256<T> candidate, Vector256<T> best)
+                => Vector256.GreaterThan(candidate, best) | Vector256.AndNot(Vector256.Equals(best, best), Vector256.Equals(candidate, candidate));
+
             public static int IndexOfBest(ReadOnlySpan<T> x)
             {
-                // The vectorized Max finds the value; the first element equal to it (or the first NaN) is the answer.
-                T best = TensorPrimitives.Max(x);
-                if (T.IsNaN(best))
+                // TensorPrimitives gives the first winner (the first NaN if any) but ranks +0 above -0,
+                // which PyTorch treats as a tie: for a zero result, the first zero of either sign wins.
+                int i = TensorPrimitives.IndexOfMax(x);
+                if (T.IsZero(x[i]))
                 {
-                    for (int i = 0; i < x.Length; i++)
-                        if (T.IsNaN(x[i])) return i;
+                    for (int k = 0; k < i; k++)
+                        if (T.IsZero(x[k])) return k;
                 }
-                for (int i = 0; i < x.Length; i++)
-                    if (x[i] == best) return i;
-                return 0;
+                return i;
             }
         }
     }

@@ -105,6 +105,15 @@ public sealed class MaxMinArgTests
     }
 
     [Fact]
+    public void ArgMax_treats_signed_zeros_as_a_tie()
+    {
+        var x = Tensor.From<float>([-1, -0f, 0f, -0f], 4);
+        Assert.Equal(1L, x.ArgMax().Item<long>());
+        Assert.Equal(new long[] { 0, 0 }, Tensor.From<float>([-0f, 0f, 0f, -0f], 2, 2).ArgMax(1).ToArray<long>());
+        Assert.Equal(new long[] { 0, 0 }, Tensor.From<float>([0f, -0f, -0f, 0f], 2, 2).ArgMin(0).ToArray<long>());
+    }
+
+    [Fact]
     public void ArgMax_is_not_differentiable_and_rejects_bad_input()
     {
         var x = Tensor.From<double>([1, 2, 3], 3);
