@@ -1,8 +1,8 @@
 using Kiln.Autograd;
 using Kiln.Ops;
-using static Kiln.Tests.Ops.Shape.ShapeTestData;
+using static Kiln.Tests.Ops.ShapeOps.ShapeTestData;
 
-namespace Kiln.Tests.Ops.Shape;
+namespace Kiln.Tests.Ops.ShapeOps;
 
 public sealed class CatTests
 {

@@ -1,6 +1,6 @@
-using static Kiln.Tests.Ops.Shape.ShapeTestData;
+using static Kiln.Tests.Ops.ShapeOps.ShapeTestData;
 
-namespace Kiln.Tests.Ops.Shape;
+namespace Kiln.Tests.Ops.ShapeOps;
 
 public sealed class IndexingTests
 {

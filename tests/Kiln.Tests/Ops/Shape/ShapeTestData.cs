@@ -1,4 +1,4 @@
-namespace Kiln.Tests.Ops.Shape;
+namespace Kiln.Tests.Ops.ShapeOps;
 
 /// <summary>Inputs for the shape-op tests whose element at index (i, j, ...) is its row-major position, so expected values are index arithmetic.</summary>
 internal static class ShapeTestData

@@ -1,7 +1,7 @@
 using Kiln.Autograd;
-using static Kiln.Tests.Ops.Shape.ShapeTestData;
+using static Kiln.Tests.Ops.ShapeOps.ShapeTestData;
 
-namespace Kiln.Tests.Ops.Shape;
+namespace Kiln.Tests.Ops.ShapeOps;
 
 public sealed class ViewOpTests
 {
