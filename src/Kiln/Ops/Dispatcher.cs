@@ -49,7 +49,8 @@ internal static class Dispatcher
                 throw new KilnAutogradException($"{op.Name}: a leaf tensor that requires grad ({target.Shape} {target.DType.Name()}) cannot be changed in place; wrap the update in Engine.NoGrad()");
         }
 
-        // The old value keeps the history it had, under a new tensor object the new node can save.
+        // The old value keeps the history it had, under a new tensor object the new node can save. The
+        // write below destroys the old values, so an op whose backward reads its inputs saves a copy.
         Tensor[]? saved = null;
         if (track)
         {
@@ -57,7 +58,13 @@ internal static class Dispatcher
             for (int i = 0; i < saved.Length; i++)
             {
                 if (!ReferenceEquals(saved[i], target)) continue;
-                var old = target.Detach();
+                Tensor old;
+                if (op.BackwardReadsInputs)
+                {
+                    old = Tensor.Empty(target.ShapeArray, target.DType);
+                    CopyInto(target, old);
+                }
+                else old = target.Detach();
                 old.GradFn = target.GradFn;
                 old.SetRequiresGradUnchecked(target.RequiresGrad);
                 saved[i] = old;

@@ -11,14 +11,11 @@ internal sealed record ReduceAttributes(IntList Axes, bool KeepDim) : OpAttribut
 
     internal static ReduceAttributes Create(ReadOnlySpan<int> dims, int rank, bool keepDim)
     {
-        var axes = new SortedSet<int>();
-        foreach (var d in dims)
-        {
-            int n = d < 0 ? d + rank : d;
-            if (n < 0 || n >= Math.Max(rank, 1))
-                throw new KilnShapeException($"dimension {d} is out of range for a tensor of rank {rank}");
-            if (!axes.Add(n)) throw new KilnShapeException($"dimension {d} appears twice in {Shape.Format(dims)}");
-        }
+        // Out-of-range and repeated dimensions are kept as given: the op's Infer rejects them with an
+        // error that names the op and the input's shape and dtype.
+        var axes = new List<int>(dims.Length);
+        foreach (var d in dims) axes.Add(d < 0 && d + rank >= 0 ? d + rank : d);
+        axes.Sort();
         return new ReduceAttributes(new IntList([.. axes]), keepDim);
     }
 
@@ -28,8 +25,14 @@ internal sealed record ReduceAttributes(IntList Axes, bool KeepDim) : OpAttribut
     {
         var x = inputs[0];
         int rank = x.Shape.Rank;
-        foreach (var axis in Axes.AsSpan())
-            if (axis >= rank && !(rank == 0 && axis == 0)) throw op.Error($"dimension {axis} is out of range for rank {rank}", inputs);
+        var axes = Axes.AsSpan();
+        for (int i = 0; i < axes.Length; i++)
+        {
+            if ((axes[i] < 0 || axes[i] >= rank) && !(rank == 0 && axes[i] is 0 or -1))
+                throw op.Error($"dimension {axes[i]} is out of range for rank {rank}", inputs);
+            if (i > 0 && axes[i] == axes[i - 1])
+                throw op.Error($"dimension {axes[i]} is reduced twice", inputs);
+        }
         var dims = new List<int>();
         for (int i = 0; i < rank; i++)
         {
