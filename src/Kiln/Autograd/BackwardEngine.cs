@@ -56,6 +56,8 @@ internal static class BackwardEngine
         }
         if (gradient.Shape != output.Shape)
             throw new KilnAutogradException($"{caller}: gradient shape {gradient.Shape} does not match output shape {output.Shape}");
+        if (gradient.DType != output.DType)
+            throw new KilnAutogradException($"{caller}: gradient dtype {gradient.DType.Name()} does not match output dtype {output.DType.Name()} (shape {output.Shape})");
         return gradient;
     }
 
@@ -141,8 +143,9 @@ internal static class BackwardEngine
                 var next = node.NextNodes[i];
                 if (inputGrads?[i] is { } g)
                 {
-                    if (g.Shape != input.Shape)
-                        throw new InvalidOperationException($"{node.Name} returned a gradient of shape {g.Shape} for input {i} of shape {input.Shape}");
+                    if (g.Shape != input.Shape || g.DType != input.DType)
+                        throw new InvalidOperationException(
+                            $"{node.Name} returned a gradient of {g.Shape} {g.DType.Name()} for input {i} of {input.Shape} {input.DType.Name()}");
                     if (GradMode.AnomalyDetection && g.DType.IsFloatingPoint() && !FiniteCheck.AllFinite(g))
                         throw new KilnAutogradException($"anomaly: {node.Name} returned NaN or infinity in its gradient for input {i} ({input.Shape} {input.DType.Name()})");
                     if (next is null) ToLeaf(input, g);

@@ -39,6 +39,10 @@ internal static class Dispatcher
             throw op.Error($"in-place result of shape {spec.Shape} cannot be written into a tensor of shape {target.Shape}", SpecsOf(inputs));
         if (spec.DType != target.DType)
             throw op.Error($"in-place result of dtype {spec.DType.Name()} cannot be written into a {target.DType.Name()} tensor", SpecsOf(inputs));
+        // A broadcast view repeats one memory location along a dimension; writing into it would keep an arbitrary one of the results.
+        for (int i = 0; i < target.Rank; i++)
+            if (target.StridesArray[i] == 0 && target.ShapeArray[i] > 1)
+                throw op.Error($"cannot write in place into a broadcast (expanded) tensor of shape {target.Shape}: several elements share one memory location; Clone() it first", SpecsOf(inputs));
         bool track = GradMode.IsEnabled && op.IsDifferentiable && target.DType.IsFloatingPoint() && AnyRequiresGrad(inputs);
         // The new node would describe the view only; its base would keep a history that misses the change.
         if (track && target.IsView)

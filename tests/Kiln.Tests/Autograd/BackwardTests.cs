@@ -83,6 +83,17 @@ public sealed class BackwardTests
     }
 
     [Fact]
+    public void Backward_with_a_gradient_of_another_dtype_names_both_dtypes()
+    {
+        var x = Tensor.From<float>([1, 2]);
+        x.RequiresGrad = true;
+        var y = x * 2f;
+        var ex = Assert.Throws<KilnAutogradException>(() => y.Backward(Tensor.Ones([2], DType.Float64)));
+        Assert.Contains("float64", ex.Message);
+        Assert.Contains("float32", ex.Message);
+    }
+
+    [Fact]
     public void Backward_on_a_tensor_that_does_not_require_grad_throws()
     {
         var y = Tensor.From<double>([1, 2]).Sum();

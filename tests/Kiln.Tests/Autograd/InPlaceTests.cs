@@ -125,4 +125,28 @@ public sealed class InPlaceTests
         Assert.Null(v.Grad);
         Assert.Equal([1.0, 1], w.Grad!.ToArray<double>());
     }
+
+    [Fact]
+    public void Writing_in_place_into_a_broadcast_view_throws()
+    {
+        var row = Tensor.From<float>([1, 2, 3]);
+        var expanded = row.Expand(4, 3);
+        var ex = Assert.Throws<KilnShapeException>(() => expanded.AddInPlace(Tensor.Ones([4, 3])));
+        Assert.Contains("broadcast", ex.Message);
+        Assert.Contains("[4, 3]", ex.Message);
+        Assert.Equal([1f, 2, 3], row.ToArray<float>());
+        var copy = expanded.Clone();
+        copy.AddInPlace(Tensor.Ones([4, 3]));
+        Assert.Equal(new float[] { 2, 3, 4, 2, 3, 4, 2, 3, 4, 2, 3, 4 }, copy.ToArray<float>());
+    }
+
+    [Fact]
+    public void In_place_into_a_non_contiguous_view_writes_through_to_the_base()
+    {
+        var t = Tensor.From<double>([1, 2, 3, 4, 5, 6], 2, 3);
+        var strided = TestTensors.Strided(t);
+        strided.MulInPlace(Tensor.From<double>([10, 100, 1000]));
+        Assert.Equal([10.0, 200, 3000, 40, 500, 6000], strided.ToArray<double>());
+        Assert.Equal(1, strided.Version);
+    }
 }
