@@ -53,24 +53,23 @@ internal static class Dispatcher
                 throw new KilnAutogradException($"{op.Name}: a leaf tensor that requires grad ({target.Shape} {target.DType.Name()}) cannot be changed in place; wrap the update in Engine.NoGrad()");
         }
 
-        // The old value keeps the history it had, under a new tensor object the new node can save. The
-        // write below destroys the old values, so an op whose backward reads its inputs saves a copy.
+        // The old value keeps the history it had, under a new tensor object the new node can save.
+        // When backward reads that value (Mul, Div, Clamp), it is a copy, since the write below
+        // destroys the original (PyTorch saves a clone of self the same way).
         Tensor[]? saved = null;
         if (track)
         {
             saved = inputs.ToArray();
+            Tensor? old = null;
             for (int i = 0; i < saved.Length; i++)
             {
                 if (!ReferenceEquals(saved[i], target)) continue;
-                Tensor old;
-                if (op.BackwardReadsInputs)
+                if (old is null)
                 {
-                    old = Tensor.Empty(target.ShapeArray, target.DType);
-                    CopyInto(target, old);
+                    old = op.BackwardReadsInputs ? CopyOf(target) : target.Detach();
+                    old.GradFn = target.GradFn;
+                    old.SetRequiresGradUnchecked(target.RequiresGrad);
                 }
-                else old = target.Detach();
-                old.GradFn = target.GradFn;
-                old.SetRequiresGradUnchecked(target.RequiresGrad);
                 saved[i] = old;
             }
         }
@@ -132,6 +131,13 @@ internal static class Dispatcher
         output.GradFn = node;
         output.SetRequiresGradUnchecked(true);
         node.SaveOutput(output);
+    }
+
+    private static Tensor CopyOf(Tensor t)
+    {
+        var copy = Tensor.Empty(t.ShapeArray, t.DType);
+        CopyInto(t, copy);
+        return copy;
     }
 
     /// <summary>Copies values between two tensors of the same shape and dtype, any strides.</summary>
