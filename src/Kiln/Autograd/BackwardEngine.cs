@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Kiln.Kernels.Cpu;
 
 namespace Kiln.Autograd;
@@ -55,24 +56,36 @@ internal static class BackwardEngine
         }
         if (gradient.Shape != output.Shape)
             throw new KilnAutogradException($"{caller}: gradient shape {gradient.Shape} does not match output shape {output.Shape}");
+        if (gradient.DType != output.DType)
+            throw new KilnAutogradException($"{caller}: gradient dtype {gradient.DType.Name()} does not match output dtype {output.DType.Name()} (shape {output.Shape})");
         return gradient;
     }
 
     private static void Run(Tensor[] outputs, Tensor[] seeds, bool retainGraph, bool createGraph, Dictionary<object, Tensor?>? captures)
     {
-        // Leaf outputs: the gradient goes straight to them.
+        using var mode = createGraph ? Engine.EnableGrad() : Engine.NoGrad();
+
+        // Gradients reaching a leaf are summed here and delivered once at the end, so the leaf's hooks
+        // see its whole gradient, as they do for non-leaves.
+        var leafGrads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        var leafOrder = new List<Tensor>();
+        void ToLeaf(Tensor leaf, Tensor g)
+        {
+            if (leafGrads.TryGetValue(leaf, out var acc)) leafGrads[leaf] = Add(acc, g, createGraph);
+            else
+            {
+                leafGrads[leaf] = g;
+                leafOrder.Add(leaf);
+            }
+        }
+
         var pending = new Dictionary<GradNode, Tensor>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < outputs.Length; i++)
         {
             var node = outputs[i].GradFn;
-            if (node is null)
-            {
-                DeliverToLeaf(outputs[i], seeds[i], createGraph, captures);
-                continue;
-            }
-            pending[node] = pending.TryGetValue(node, out var g) ? Add(g, seeds[i], createGraph) : seeds[i];
+            if (node is null) ToLeaf(outputs[i], seeds[i]);
+            else pending[node] = pending.TryGetValue(node, out var g) ? Add(g, seeds[i], createGraph) : seeds[i];
         }
-        if (pending.Count == 0) return;
 
         // Count, for each reachable node, how many edges from reachable nodes lead into it.
         var dependencies = new Dictionary<GradNode, int>(ReferenceEqualityComparer.Instance);
@@ -84,10 +97,11 @@ internal static class BackwardEngine
         while (stack.Count > 0)
         {
             var node = stack.Pop();
-            foreach (var input in node.Inputs)
+            int inputCount = node.Inputs.Length;
+            for (int i = 0; i < inputCount; i++)
             {
-                var next = input.GradFn;
-                if (next is null || !input.RequiresGrad) continue;
+                var next = node.NextNodes[i];
+                if (next is null || !node.NeedsInputGrad[i]) continue;
                 if (dependencies.TryGetValue(next, out var count)) dependencies[next] = count + 1;
                 else
                 {
@@ -101,46 +115,59 @@ internal static class BackwardEngine
         foreach (var node in pending.Keys)
             if (dependencies[node] == 0) ready.Enqueue(node, -node.Sequence);
 
-        using var mode = createGraph ? Engine.EnableGrad() : Engine.NoGrad();
         while (ready.TryDequeue(out var node, out _))
         {
-            var grad = pending[node];
-            pending.Remove(node);
-            if (node.Hooks is not null)
-                foreach (var hook in node.Hooks.ToArray()) grad = hook(grad) ?? grad;
-            if (node.RetainedOutput is { } retained)
-                retained.Grad = retained.Grad is null ? Keep(grad, createGraph) : Add(retained.Grad, grad, createGraph);
-            if (captures is not null && captures.ContainsKey(node)) captures[node] = grad;
-
             var inputs = node.Inputs.ToArray();
-            var inputGrads = node.Apply(grad);
-            if (inputGrads.Length != inputs.Length)
-                throw new InvalidOperationException($"{node.Name} returned {inputGrads.Length} gradients for {inputs.Length} inputs");
+            // A node can become ready without a gradient when every backward function feeding it returned
+            // null; it still releases its inputs' dependency counts so the nodes below it run.
+            Tensor?[]? inputGrads = null;
+            if (pending.Remove(node, out var grad))
+            {
+                if (node.Hooks is not null)
+                    foreach (var hook in node.Hooks.ToArray()) grad = hook(grad) ?? grad;
+                // Grad() leaves every .Grad alone, including those of non-leaves that asked to retain theirs.
+                if (captures is null && node.RetainedOutput is { } retained)
+                    retained.Grad = retained.Grad is null ? Keep(grad, createGraph) : Add(retained.Grad, grad, createGraph);
+                if (captures is not null && captures.ContainsKey(node)) captures[node] = grad;
+
+                inputGrads = Apply(node, grad);
+                if (inputGrads.Length != inputs.Length)
+                    throw new InvalidOperationException($"{node.Name} returned {inputGrads.Length} gradients for {inputs.Length} inputs");
+            }
             if (!retainGraph) node.ReleaseSaved();
 
             for (int i = 0; i < inputs.Length; i++)
             {
                 var input = inputs[i];
-                var g = inputGrads[i];
-                if (g is null || !input.RequiresGrad) continue;
-                if (g.Shape != input.Shape)
-                    throw new InvalidOperationException($"{node.Name} returned a gradient of shape {g.Shape} for input {i} of shape {input.Shape}");
-                if (GradMode.AnomalyDetection && g.DType.IsFloatingPoint() && !FiniteCheck.AllFinite(g))
-                    throw new KilnAutogradException($"anomaly: {node.Name} returned NaN or infinity in its gradient for input {i} ({input.Shape})");
-                var next = input.GradFn;
-                if (next is null)
+                if (!node.NeedsInputGrad[i]) continue;
+                var next = node.NextNodes[i];
+                if (inputGrads?[i] is { } g)
                 {
-                    DeliverToLeaf(input, g, createGraph, captures);
-                    continue;
+                    if (g.Shape != input.Shape || g.DType != input.DType)
+                        throw new InvalidOperationException(
+                            $"{node.Name} returned a gradient of {g.Shape} {g.DType.Name()} for input {i} of {input.Shape} {input.DType.Name()}");
+                    if (GradMode.AnomalyDetection && g.DType.IsFloatingPoint() && !FiniteCheck.AllFinite(g))
+                        throw new KilnAutogradException($"anomaly: {node.Name} returned NaN or infinity in its gradient for input {i} ({input.Shape} {input.DType.Name()})");
+                    if (next is null) ToLeaf(input, g);
+                    else pending[next] = pending.TryGetValue(next, out var acc) ? Add(acc, g, createGraph) : g;
                 }
-                pending[next] = pending.TryGetValue(next, out var acc) ? Add(acc, g, createGraph) : g;
-                if (--CollectionsMarshal_Ref(dependencies, next) == 0) ready.Enqueue(next, -next.Sequence);
+                if (next is not null && --CollectionsMarshal.GetValueRefOrNullRef(dependencies, next) == 0)
+                    ready.Enqueue(next, -next.Sequence);
             }
         }
+
+        foreach (var leaf in leafOrder) DeliverToLeaf(leaf, leafGrads[leaf], createGraph, captures);
     }
 
-    private static ref int CollectionsMarshal_Ref(Dictionary<GradNode, int> d, GradNode key)
-        => ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(d, key);
+    private static Tensor?[] Apply(GradNode node, Tensor grad)
+    {
+        if (!GradMode.AnomalyDetection) return node.Apply(grad);
+        // In anomaly mode the backward function's results are checked as a whole (above), so the error
+        // names it ("ExpBackward") rather than an op its formula happens to call.
+        GradMode.AnomalyDetection = false;
+        try { return node.Apply(grad); }
+        finally { GradMode.AnomalyDetection = true; }
+    }
 
     private static void DeliverToLeaf(Tensor leaf, Tensor grad, bool createGraph, Dictionary<object, Tensor?>? captures)
     {
@@ -148,8 +175,7 @@ internal static class BackwardEngine
             foreach (var hook in leaf.LeafHooks.ToArray()) grad = hook(grad) ?? grad;
         if (captures is not null)
         {
-            if (captures.TryGetValue(leaf, out var prev))
-                captures[leaf] = prev is null ? grad : Add(prev, grad, createGraph);
+            if (captures.ContainsKey(leaf)) captures[leaf] = grad;
             return;
         }
         if (leaf.Grad is null)

@@ -29,5 +29,5 @@ internal sealed class BackwardContext
     internal Tensor Output => _output ?? throw new InvalidOperationException($"{Node.Op.Name} did not save its output");
 
     /// <summary>True when input <paramref name="i"/> takes part in the gradient computation.</summary>
-    internal bool NeedsGrad(int i) => _inputs[i].RequiresGrad;
+    internal bool NeedsGrad(int i) => Node.NeedsInputGrad[i];
 }

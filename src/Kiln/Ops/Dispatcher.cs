@@ -39,6 +39,10 @@ internal static class Dispatcher
             throw op.Error($"in-place result of shape {spec.Shape} cannot be written into a tensor of shape {target.Shape}", SpecsOf(inputs));
         if (spec.DType != target.DType)
             throw op.Error($"in-place result of dtype {spec.DType.Name()} cannot be written into a {target.DType.Name()} tensor", SpecsOf(inputs));
+        // A broadcast view repeats one memory location along a dimension; writing into it would keep an arbitrary one of the results.
+        for (int i = 0; i < target.Rank; i++)
+            if (target.StridesArray[i] == 0 && target.ShapeArray[i] > 1)
+                throw op.Error($"cannot write in place into a broadcast (expanded) tensor of shape {target.Shape}: several elements share one memory location; Clone() it first", SpecsOf(inputs));
         bool track = GradMode.IsEnabled && op.IsDifferentiable && target.DType.IsFloatingPoint() && AnyRequiresGrad(inputs);
         // The new node would describe the view only; its base would keep a history that misses the change.
         if (track && target.IsView)
@@ -50,16 +54,22 @@ internal static class Dispatcher
         }
 
         // The old value keeps the history it had, under a new tensor object the new node can save.
+        // When backward reads that value (Mul, Div, Clamp), it is a copy, since the write below
+        // destroys the original (PyTorch saves a clone of self the same way).
         Tensor[]? saved = null;
         if (track)
         {
             saved = inputs.ToArray();
+            Tensor? old = null;
             for (int i = 0; i < saved.Length; i++)
             {
                 if (!ReferenceEquals(saved[i], target)) continue;
-                var old = target.Detach();
-                old.GradFn = target.GradFn;
-                old.SetRequiresGradUnchecked(target.RequiresGrad);
+                if (old is null)
+                {
+                    old = op.BackwardReadsInputs ? CopyOf(target) : target.Detach();
+                    old.GradFn = target.GradFn;
+                    old.SetRequiresGradUnchecked(target.RequiresGrad);
+                }
                 saved[i] = old;
             }
         }
@@ -121,6 +131,13 @@ internal static class Dispatcher
         output.GradFn = node;
         output.SetRequiresGradUnchecked(true);
         node.SaveOutput(output);
+    }
+
+    private static Tensor CopyOf(Tensor t)
+    {
+        var copy = Tensor.Empty(t.ShapeArray, t.DType);
+        CopyInto(t, copy);
+        return copy;
     }
 
     /// <summary>Copies values between two tensors of the same shape and dtype, any strides.</summary>

@@ -14,6 +14,7 @@ internal sealed class OpNode : GradNode
         Op = op;
         Attributes = attributes;
         _inputs = inputs;
+        RecordEdges(inputs);
         _name = op.Name + "Backward";
         _inputVersions = new int[inputs.Length];
         if (op.BackwardReadsInputs)
@@ -33,7 +34,14 @@ internal sealed class OpNode : GradNode
     internal void SaveOutput(Tensor output)
     {
         if (!Op.BackwardReadsOutput) return;
-        _output = output.Detach().DetachFromScope();
+        // The saved view keeps the output's history, so a backward formula that reads the output
+        // (Exp: grad * output) is itself differentiable under createGraph.
+        var saved = output.Detach().DetachFromScope();
+        saved.GradFn = output.GradFn;
+        saved.SetRequiresGradUnchecked(output.RequiresGrad);
+        // It ends with the output's scope: a forward pass whose backward never runs holds no memory past it.
+        output.Scope?.Adopt(saved);
+        _output = saved;
         _outputVersion = output.Version;
     }
 
@@ -42,9 +50,15 @@ internal sealed class OpNode : GradNode
         var inputs = _inputs ?? throw Released();
         if (Op.BackwardReadsInputs)
             for (int i = 0; i < inputs.Length; i++)
+            {
+                if (inputs[i].IsDisposed) throw Disposed($"input {i}", inputs[i]);
                 if (inputs[i].Version != _inputVersions[i]) throw Modified($"input {i}", inputs[i], _inputVersions[i]);
-        if (_output is not null && _output.Version != _outputVersion)
-            throw Modified("output", _output, _outputVersion);
+            }
+        if (_output is not null)
+        {
+            if (_output.IsDisposed) throw Disposed("output", _output);
+            if (_output.Version != _outputVersion) throw Modified("output", _output, _outputVersion);
+        }
         return Op.BackwardUntyped(new BackwardContext(this, outputGrad));
     }
 
@@ -58,6 +72,10 @@ internal sealed class OpNode : GradNode
     private KilnAutogradException Released() => new(
         $"{Name}: trying to backward through the graph a second time (or to use its saved tensors after they were freed); " +
         "pass retainGraph: true to the first Backward call");
+
+    private KilnAutogradException Disposed(string which, Tensor t) => new(
+        $"{Name}: the {which} ({t.Shape} {t.DType.Name()}) saved for gradient computation was disposed, " +
+        "usually because the scope that ran the forward pass ended; run Backward inside that scope");
 
     private KilnAutogradException Modified(string which, Tensor t, int expected) => new(
         $"{Name}: one of the tensors needed for gradient computation has been modified by an in-place operation: " +

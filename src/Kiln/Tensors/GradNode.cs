@@ -10,6 +10,25 @@ internal abstract class GradNode
     /// <summary>The inputs, whose gradients <see cref="Apply"/> returns in the same order.</summary>
     internal abstract ReadOnlySpan<Tensor> Inputs { get; }
 
+    /// <summary>
+    /// For each input: the node its gradient flows into (null for a leaf) and whether it needs a gradient,
+    /// both fixed when the op ran. An in-place op later gives the input tensor a new history; the edges
+    /// recorded here keep pointing at the history the op actually saw.
+    /// </summary>
+    internal GradNode?[] NextNodes = [];
+    internal bool[] NeedsInputGrad = [];
+
+    protected void RecordEdges(ReadOnlySpan<Tensor> inputs)
+    {
+        NextNodes = new GradNode?[inputs.Length];
+        NeedsInputGrad = new bool[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            NextNodes[i] = inputs[i].GradFn;
+            NeedsInputGrad[i] = inputs[i].RequiresGrad;
+        }
+    }
+
     /// <summary>Name shown in errors and <see cref="Tensor.ToString()"/>: "MulBackward".</summary>
     internal abstract string Name { get; }
 

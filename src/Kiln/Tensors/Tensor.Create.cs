@@ -19,6 +19,13 @@ public sealed partial class Tensor
     /// <summary>A 1-D tensor holding a copy of <paramref name="data"/>.</summary>
     public static Tensor From<T>(T[] data) where T : unmanaged => From<T>(data, data.Length);
 
+    /// <summary>A 1-D tensor holding a copy of <paramref name="data"/>.</summary>
+    /// <remarks>
+    /// Without this overload a collection expression, <c>Tensor.From&lt;float&gt;([1, 2])</c>, binds to the
+    /// span-and-shape overload with an empty shape (a scalar) and fails.
+    /// </remarks>
+    public static Tensor From<T>(ReadOnlySpan<T> data) where T : unmanaged => From<T>(data, data.Length);
+
     /// <summary>A 0-d tensor holding <paramref name="value"/> converted to <paramref name="dtype"/>.</summary>
     public static Tensor Scalar(double value, DType dtype = DType.Float32) => Full([], value, dtype);
 

@@ -58,9 +58,11 @@ public sealed class TensorScope : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
+        // Checked before marking this scope disposed: a refused Dispose must leave it disposable later,
+        // or the thread would keep it as its current scope and track every later tensor into it.
         if (_current != this)
             throw new InvalidOperationException("TensorScope disposed out of order: dispose inner scopes before outer ones, on the thread that created them");
+        _disposed = true;
         _current = _outer;
         foreach (var t in _owned)
             if (t.Scope == this) t.Dispose();
