@@ -135,14 +135,21 @@ public sealed unsafe class GemmKernelTests
         using var pool = new WorkerPool(2);
         fixed (float* pa = a, pb = b, pc = c, pa2 = a2, pb2 = b2, pc2 = c2)
         {
-            long before = 0;
-            for (int i = 0; i < 7; i++)
+            // Warm up, then look for a window of calls that allocates nothing. One window may still see
+            // the runtime's own one-off work (a method re-jitted at a higher tier on a loaded machine);
+            // a per-call allocation would show in every window.
+            long fewest = long.MaxValue;
+            for (int window = 0; window < 4 && fewest != 0; window++)
             {
-                if (i == 2) before = GC.GetAllocatedBytesForCurrentThread();
-                GemmKernel.Multiply(false, true, m, n, k, pa, k, pb, k, pc, n, 0f, GemmKernel.BestTier, pool);
-                GemmKernel.Multiply(true, false, 3, 900, 800, pa2, 3, pb2, 900, pc2, 900, 1f, GemmKernel.BestTier, pool);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 5; i++)
+                {
+                    GemmKernel.Multiply(false, true, m, n, k, pa, k, pb, k, pc, n, 0f, GemmKernel.BestTier, pool);
+                    GemmKernel.Multiply(true, false, 3, 900, 800, pa2, 3, pb2, 900, pc2, 900, 1f, GemmKernel.BestTier, pool);
+                }
+                if (window > 0) fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
             }
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, fewest);
         }
     }
 
