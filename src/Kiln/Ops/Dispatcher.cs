@@ -50,16 +50,22 @@ internal static class Dispatcher
         }
 
         // The old value keeps the history it had, under a new tensor object the new node can save.
+        // When backward reads that value (Mul, Div, Clamp), it is a copy, since the write below
+        // destroys the original (PyTorch saves a clone of self the same way).
         Tensor[]? saved = null;
         if (track)
         {
             saved = inputs.ToArray();
+            Tensor? old = null;
             for (int i = 0; i < saved.Length; i++)
             {
                 if (!ReferenceEquals(saved[i], target)) continue;
-                var old = target.Detach();
-                old.GradFn = target.GradFn;
-                old.SetRequiresGradUnchecked(target.RequiresGrad);
+                if (old is null)
+                {
+                    old = op.BackwardReadsInputs ? CopyOf(target) : target.Detach();
+                    old.GradFn = target.GradFn;
+                    old.SetRequiresGradUnchecked(target.RequiresGrad);
+                }
                 saved[i] = old;
             }
         }
@@ -121,6 +127,13 @@ internal static class Dispatcher
         output.GradFn = node;
         output.SetRequiresGradUnchecked(true);
         node.SaveOutput(output);
+    }
+
+    private static Tensor CopyOf(Tensor t)
+    {
+        var copy = Tensor.Empty(t.ShapeArray, t.DType);
+        CopyInto(t, copy);
+        return copy;
     }
 
     /// <summary>Copies values between two tensors of the same shape and dtype, any strides.</summary>
