@@ -17,7 +17,20 @@ namespace Kiln.Ops
 
         protected override IReadOnlyList<Attributes> SampleAttributes { get; } = [new(1.0), new(0.5)];
 
-        internal override double Scalar(double x, Attributes a) => x > 0 ? x : a.Alpha * (Math.Exp(x) - 1);
+        internal override double Scalar(double x, Attributes a) => x > 0 ? x : a.Alpha * ReferenceExpM1(x);
+
+        /// <summary>e^x - 1 for the reference: its Taylor series summed to convergence where exp(x) - 1 would cancel.</summary>
+        internal static double ReferenceExpM1(double x)
+        {
+            if (!(Math.Abs(x) < 1)) return Math.Exp(x) - 1;
+            double sum = 0, term = x;
+            for (int k = 2; sum + term != sum; k++)
+            {
+                sum += term;
+                term *= x / k;
+            }
+            return sum;
+        }
 
         public override void Forward(ReadOnlySpan<Tensor> inputs, Attributes a, Tensor output)
             => ElementwiseDispatch.UnaryVector(inputs[0], output, new EluOperator<float>((float)a.Alpha), new EluOperator<double>(a.Alpha));

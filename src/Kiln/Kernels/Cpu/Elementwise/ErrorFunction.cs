@@ -15,8 +15,9 @@ internal static class ErrorFunction
 {
     private const double Split = 2.0;
     private const int FractionDepth = 50;
-    // Past this e^(-x^2) underflows; clamping keeps p (about x^51) finite.
-    private const double TailLimit = 27.0;
+    // Past this erfc(x) < 1e-308 and is taken as 0 (so Gelu(-inf) is NaN, as in PyTorch, not -inf);
+    // clamping the argument there also keeps p (about x^51) finite in the discarded lanes.
+    private const double TailLimit = 26.5;
     private const double InvSqrtPi = 0.56418958354775628695;
 
     private static readonly double[] Series = BuildSeries(30);
@@ -59,7 +60,7 @@ internal static class ErrorFunction
     // erfc(a) for a >= Split (NaN stays NaN).
     private static double Tail(double a)
     {
-        a = Math.Min(a, TailLimit);
+        if (a > TailLimit) return 0;
         double p = a, q = 1;
         for (int k = FractionDepth; k >= 1; k--)
         {
@@ -103,7 +104,9 @@ internal static class ErrorFunction
 
     private static Vector256<double> Tail(Vector256<double> a)
     {
-        a = Vector256.Min(a, Vector256.Create(TailLimit));
+        var limit = Vector256.Create(TailLimit);
+        var beyond = Vector256.GreaterThan(a, limit);
+        a = Vector256.Min(a, limit);
         var p = a;
         var q = Vector256<double>.One;
         for (int k = FractionDepth; k >= 1; k--)
@@ -112,7 +115,7 @@ internal static class ErrorFunction
             q = p;
             p = next;
         }
-        return Vector256.Exp(-(a * a)) * Vector256.Create(InvSqrtPi) * q / p;
+        return Vector256.AndNot(Vector256.Exp(-(a * a)) * Vector256.Create(InvSqrtPi) * q / p, beyond);
     }
 
     internal static Vector512<double> Erf(Vector512<double> x)
@@ -148,7 +151,9 @@ internal static class ErrorFunction
 
     private static Vector512<double> Tail(Vector512<double> a)
     {
-        a = Vector512.Min(a, Vector512.Create(TailLimit));
+        var limit = Vector512.Create(TailLimit);
+        var beyond = Vector512.GreaterThan(a, limit);
+        a = Vector512.Min(a, limit);
         var p = a;
         var q = Vector512<double>.One;
         for (int k = FractionDepth; k >= 1; k--)
@@ -157,6 +162,6 @@ internal static class ErrorFunction
             q = p;
             p = next;
         }
-        return Vector512.Exp(-(a * a)) * Vector512.Create(InvSqrtPi) * q / p;
+        return Vector512.AndNot(Vector512.Exp(-(a * a)) * Vector512.Create(InvSqrtPi) * q / p, beyond);
     }
 }

@@ -1,12 +1,12 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels.Cpu;
 
 /// <summary>
-/// Generic forms of the vector math functions that .NET provides only per element type, so an
-/// operator can be written once for float and double (the type tests fold away when the JIT
-/// specializes).
+/// Vector math that .NET provides only per element type, or not accurately enough: generic Exp (the
+/// type tests fold away when the JIT specializes) and ExpM1.
 /// </summary>
 internal static class VectorMath
 {
@@ -24,5 +24,61 @@ internal static class VectorMath
         if (typeof(T) == typeof(float)) return Vector512.Exp(x.AsSingle()).As<float, T>();
         if (typeof(T) == typeof(double)) return Vector512.Exp(x.AsDouble()).As<double, T>();
         throw new NotSupportedException($"Exp of {typeof(T).Name} vectors");
+    }
+
+    // e^x - 1 loses all relative accuracy near 0 when computed as exp(x) - 1 (and .NET's float
+    // exp(0) is 1 + 1 ulp). Below |x| = 0.35 the Taylor series to x^14/14! is used instead (truncation
+    // under 1e-17 relative); above it exp(x) - 1 is at least 0.29 in size, so the subtraction is benign.
+    private const double ExpM1Split = 0.35;
+    private static readonly double[] ExpM1Taylor = BuildTaylor(14);
+
+    private static double[] BuildTaylor(int terms)
+    {
+        var c = new double[terms + 1];
+        double factorial = 1;
+        for (int k = 1; k <= terms; k++)
+        {
+            factorial *= k;
+            c[k] = 1 / factorial;
+        }
+        return c;
+    }
+
+    /// <summary>e^x - 1, accurate near 0.</summary>
+    internal static T ExpM1<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        if (!(T.Abs(x) < T.CreateTruncating(ExpM1Split))) return T.Exp(x) - T.One;
+        var c = ExpM1Taylor;
+        var p = T.CreateTruncating(c[^1]);
+        for (int k = c.Length - 2; k >= 1; k--) p = p * x + T.CreateTruncating(c[k]);
+        return p * x;
+    }
+
+    /// <summary>e^x - 1, accurate near 0.</summary>
+    internal static Vector256<T> ExpM1<T>(Vector256<T> x) where T : IFloatingPointIeee754<T>
+    {
+        var split = Vector256.Create(T.CreateTruncating(ExpM1Split));
+        var abs = Vector256.Abs(x);
+        if (Vector256.GreaterThanOrEqualAll(abs, split)) return Exp(x) - Vector256<T>.One;
+        var c = ExpM1Taylor;
+        var p = Vector256.Create(T.CreateTruncating(c[^1]));
+        for (int k = c.Length - 2; k >= 1; k--) p = p * x + Vector256.Create(T.CreateTruncating(c[k]));
+        p *= x;
+        if (Vector256.LessThanAll(abs, split)) return p;
+        return Vector256.ConditionalSelect(Vector256.LessThan(abs, split), p, Exp(x) - Vector256<T>.One);
+    }
+
+    /// <summary>e^x - 1, accurate near 0.</summary>
+    internal static Vector512<T> ExpM1<T>(Vector512<T> x) where T : IFloatingPointIeee754<T>
+    {
+        var split = Vector512.Create(T.CreateTruncating(ExpM1Split));
+        var abs = Vector512.Abs(x);
+        if (Vector512.GreaterThanOrEqualAll(abs, split)) return Exp(x) - Vector512<T>.One;
+        var c = ExpM1Taylor;
+        var p = Vector512.Create(T.CreateTruncating(c[^1]));
+        for (int k = c.Length - 2; k >= 1; k--) p = p * x + Vector512.Create(T.CreateTruncating(c[k]));
+        p *= x;
+        if (Vector512.LessThanAll(abs, split)) return p;
+        return Vector512.ConditionalSelect(Vector512.LessThan(abs, split), p, Exp(x) - Vector512<T>.One);
     }
 }

@@ -38,7 +38,7 @@ internal readonly struct WhereOperator<T> : ITernarySpanOperator<byte, T, T> whe
 
     // All bits set in lane k where condition byte k is non-zero; reads Vector256<T>.Count bytes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Mask256(ref byte condition)
+    internal static Vector256<T> Mask256(ref byte condition)
     {
         if (Unsafe.SizeOf<T>() == 1)
             return (~Vector256.Equals(Vector256.LoadUnsafe(ref condition), Vector256<byte>.Zero)).As<byte, T>();
@@ -58,7 +58,7 @@ internal readonly struct WhereOperator<T> : ITernarySpanOperator<byte, T, T> whe
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Mask512(ref byte condition)
+    internal static Vector512<T> Mask512(ref byte condition)
     {
         if (Unsafe.SizeOf<T>() == 1)
             return (~Vector512.Equals(Vector512.LoadUnsafe(ref condition), Vector512<byte>.Zero)).As<byte, T>();
