@@ -53,10 +53,10 @@ public sealed class ElementwiseVectorFormKernelTests
         CheckForms<double, EluOperator<double>>(new(1.5), 1e-14);
         CheckForms<float, GeluTanhOperator<float>>(default, 1e-6);
         CheckForms<double, GeluTanhOperator<double>>(default, 1e-14);
-        CheckForms<float, GeluOperator>(default, 1e-7);
-        CheckForms<double, GeluOperator>(default, 1e-13);
-        CheckForms<float, ErfOperator>(default, 1e-7);
-        CheckForms<double, ErfOperator>(default, 1e-14);
+        CheckForms<float, GeluOperator<float>>(default, 1e-6);
+        CheckForms<double, GeluOperator<double>>(default, 1e-14);
+        CheckForms<float, ErfOperator<float>>(default, 1e-6);
+        CheckForms<double, ErfOperator<double>>(default, 1e-14);
     }
 
     [Fact]

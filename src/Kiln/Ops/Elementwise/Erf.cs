@@ -16,7 +16,7 @@ namespace Kiln.Ops
         internal override double Scalar(double x) => ReferenceErf(x);
 
         public override void Forward(ReadOnlySpan<Tensor> inputs, NoAttributes a, Tensor output)
-            => ElementwiseDispatch.UnaryVector(inputs[0], output, default(ErfOperator), default(ErfOperator));
+            => ElementwiseDispatch.UnaryVector(inputs[0], output, default(ErfOperator<float>), default(ErfOperator<double>));
 
         // d/dx erf(x) = 2/sqrt(pi) e^(-x^2).
         public override Tensor?[] Backward(BackwardContext c, NoAttributes a)

@@ -34,7 +34,7 @@ namespace Kiln.Ops
             if (a.Approximate == GeluApproximation.Tanh)
                 ElementwiseDispatch.UnaryVector(inputs[0], output, default(GeluTanhOperator<float>), default(GeluTanhOperator<double>));
             else
-                ElementwiseDispatch.UnaryVector(inputs[0], output, default(GeluOperator), default(GeluOperator));
+                ElementwiseDispatch.UnaryVector(inputs[0], output, default(GeluOperator<float>), default(GeluOperator<double>));
         }
 
         // Exact: d/dx x Phi(x) = Phi(x) + x phi(x). Tanh form: with t = tanh(u), u = k (x + c x^3),
