@@ -83,6 +83,83 @@ internal static unsafe class ElementwiseLoop
         }
     }
 
+    /// <summary>
+    /// <see cref="Unary{TIn, TOut, TOp}"/> for operators that carry parameters (a slope, clamp bounds):
+    /// the operator is passed as a value and applied through <see cref="UnaryVectorLoop"/>.
+    /// </summary>
+    internal static void Unary<T, TOp>(StridedLayout layout, T* x, T* y, TOp op)
+        where T : unmanaged
+        where TOp : struct, IUnaryVectorOperator<T>
+    {
+        int rows = layout.RowCount, n = layout.RowLength;
+        int sy = layout.RowStride(0), sx = layout.RowStride(1);
+        Span<T> bx = stackalloc T[Chunk];
+        Span<T> by = stackalloc T[Chunk];
+        for (int r = 0; r < rows; r++)
+        {
+            T* py = y + layout.RowOffset(0, r);
+            T* px = x + layout.RowOffset(1, r);
+            for (int start = 0; start < n; start += Chunk)
+            {
+                int len = Math.Min(Chunk, n - start);
+                ReadOnlySpan<T> vx = Operand(px, sx, start, bx[..len]);
+                if (sy == 1)
+                {
+                    UnaryVectorLoop.Run(vx, new Span<T>(py + start, len), op);
+                }
+                else
+                {
+                    UnaryVectorLoop.Run(vx, by[..len], op);
+                    Scatter<T>(by[..len], py + (nint)start * sy, sy);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a three-operand operator (Where) over a four-operand layout (operand 0 = output). Each
+    /// operand row is passed as a span: contiguous rows directly, broadcast ones spread into a
+    /// chunk, strided ones gathered.
+    /// </summary>
+    internal static void Ternary<TA, TB, TOut, TOp>(StridedLayout layout, TA* a, TB* b, TB* c, TOut* y)
+        where TA : unmanaged
+        where TB : unmanaged
+        where TOut : unmanaged
+        where TOp : ITernarySpanOperator<TA, TB, TOut>
+    {
+        int rows = layout.RowCount, n = layout.RowLength;
+        int sy = layout.RowStride(0), sa = layout.RowStride(1), sb = layout.RowStride(2), sc = layout.RowStride(3);
+        Span<TA> ba = stackalloc TA[Chunk];
+        Span<TB> bb = stackalloc TB[Chunk];
+        Span<TB> bc = stackalloc TB[Chunk];
+        Span<TOut> by = stackalloc TOut[Chunk];
+        for (int r = 0; r < rows; r++)
+        {
+            TOut* py = y + layout.RowOffset(0, r);
+            TA* pa = a + layout.RowOffset(1, r);
+            TB* pb = b + layout.RowOffset(2, r);
+            TB* pc = c + layout.RowOffset(3, r);
+            for (int start = 0; start < n; start += Chunk)
+            {
+                int len = Math.Min(Chunk, n - start);
+                Span<TOut> dst = sy == 1 ? new Span<TOut>(py + start, len) : by[..len];
+                TOp.Invoke(Operand(pa, sa, start, ba[..len]), Operand(pb, sb, start, bb[..len]), Operand(pc, sc, start, bc[..len]), dst);
+                if (sy != 1) Scatter<TOut>(by[..len], py + (nint)start * sy, sy);
+            }
+        }
+    }
+
+    // The chunk of a row starting at element start: the memory itself, the broadcast value spread, or a gather.
+    private static ReadOnlySpan<T> Operand<T>(T* p, int stride, int start, Span<T> scratch) where T : unmanaged
+    {
+        if (stride == 0)
+        {
+            scratch.Fill(*p);
+            return scratch;
+        }
+        return Row(p + (nint)start * stride, stride, scratch);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<T> Row<T>(T* p, int stride, Span<T> scratch) where T : unmanaged
         => stride == 1 ? new ReadOnlySpan<T>(p, scratch.Length) : Gather(p, stride, scratch);

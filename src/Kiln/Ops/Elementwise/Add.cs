@@ -48,6 +48,9 @@ namespace Kiln
         /// <summary>Adds <paramref name="other"/> into this tensor (in place).</summary>
         public Tensor AddInPlace(Tensor other) => Dispatcher.CallInPlace(AddOp.Instance, NoAttributes.Instance, this, this, other.To(DType));
 
+        /// <summary>Adds <paramref name="value"/> to every element in place.</summary>
+        public Tensor AddInPlace(double value) => AddInPlace(Scalar(value, DType));
+
         public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
         public static Tensor operator +(Tensor a, double b) => a.Add(Scalar(b, a.DType));
         public static Tensor operator +(double a, Tensor b) => Scalar(a, b.DType).Add(b);

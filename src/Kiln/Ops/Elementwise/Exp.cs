@@ -38,5 +38,8 @@ namespace Kiln
     {
         /// <summary>e raised to each element.</summary>
         public Tensor Exp() => Dispatcher.Call(ExpOp.Instance, NoAttributes.Instance, this);
+
+        /// <summary>Replaces each element by e raised to it, in place.</summary>
+        public Tensor ExpInPlace() => Dispatcher.CallInPlace(ExpOp.Instance, NoAttributes.Instance, this, this);
     }
 }

@@ -47,6 +47,9 @@ namespace Kiln
         /// <summary>Multiplies this tensor by <paramref name="other"/> in place.</summary>
         public Tensor MulInPlace(Tensor other) => Dispatcher.CallInPlace(MulOp.Instance, NoAttributes.Instance, this, this, other.To(DType));
 
+        /// <summary>Multiplies every element by <paramref name="value"/> in place.</summary>
+        public Tensor MulInPlace(double value) => MulInPlace(Scalar(value, DType));
+
         public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
         public static Tensor operator *(Tensor a, double b) => a.Mul(Scalar(b, a.DType));
         public static Tensor operator *(double a, Tensor b) => Scalar(a, b.DType).Mul(b);

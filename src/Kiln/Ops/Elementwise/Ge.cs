@@ -1,0 +1,35 @@
+using System.Runtime.CompilerServices;
+using Kiln.Kernels.Cpu;
+
+namespace Kiln.Ops
+{
+    /// <summary>a &gt;= b with broadcasting, as a bool tensor.</summary>
+    internal sealed class GeOp : ComparisonOp<GreaterThanOrEqualPredicate>
+    {
+        internal static readonly GeOp Instance = new();
+
+        [ModuleInitializer]
+        internal static void Register() => OpRegistry.Add(Instance);
+
+        public override string Name => "Ge";
+
+        internal override double Scalar(double a, double b) => a >= b ? 1 : 0;
+    }
+}
+
+namespace Kiln
+{
+    using Kiln.Ops;
+
+    public sealed partial class Tensor
+    {
+        /// <summary>
+        /// A bool tensor, true where this tensor is greater than or equal to <paramref name="other"/> (false where either is NaN).
+        /// Broadcasts; dtypes are promoted as in PyTorch. Not differentiable.
+        /// </summary>
+        public Tensor Ge(Tensor other) => Dispatcher.Call(GeOp.Instance, NoAttributes.Instance, Promote(this, other, out var b), b);
+
+        /// <summary>A bool tensor, true where this tensor is greater than or equal to <paramref name="value"/> (false where either is NaN).</summary>
+        public Tensor Ge(double value) => Ge(ScalarOperand(value, DType));
+    }
+}
