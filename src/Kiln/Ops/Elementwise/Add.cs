@@ -52,7 +52,7 @@ namespace Kiln
         public Tensor AddInPlace(double value) => AddInPlace(Scalar(value, DType));
 
         public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
-        public static Tensor operator +(Tensor a, double b) => a.Add(Scalar(b, a.DType));
-        public static Tensor operator +(double a, Tensor b) => Scalar(a, b.DType).Add(b);
+        public static Tensor operator +(Tensor a, double b) => a.Add(ScalarOperand(b, a.DType));
+        public static Tensor operator +(double a, Tensor b) => ScalarOperand(a, b.DType).Add(b);
     }
 }

@@ -51,7 +51,7 @@ namespace Kiln
         public Tensor MulInPlace(double value) => MulInPlace(Scalar(value, DType));
 
         public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
-        public static Tensor operator *(Tensor a, double b) => a.Mul(Scalar(b, a.DType));
-        public static Tensor operator *(double a, Tensor b) => Scalar(a, b.DType).Mul(b);
+        public static Tensor operator *(Tensor a, double b) => a.Mul(ScalarOperand(b, a.DType));
+        public static Tensor operator *(double a, Tensor b) => ScalarOperand(a, b.DType).Mul(b);
     }
 }
