@@ -20,7 +20,20 @@ namespace Kiln.Ops
         public override FusionKind Fusion => FusionKind.Elementwise;
         public override bool BackwardReadsInputs => false;
 
-        public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a) => inputs[0];
+        public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
+        {
+            var (min, max) = inputs[0].DType switch
+            {
+                DType.Int32 => (int.MinValue, int.MaxValue),
+                DType.Int64 => (long.MinValue, (double)long.MaxValue),
+                DType.UInt8 => (byte.MinValue, byte.MaxValue),
+                DType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+                _ => (double.NegativeInfinity, double.PositiveInfinity),
+            };
+            if (inputs[0].DType.IsInteger() && !(a.Value >= min && a.Value <= max))
+                throw Error($"value {a.Value} cannot be converted to {inputs[0].DType.Name()} without overflow", inputs);
+            return inputs[0];
+        }
 
         // The value as a 0-d tensor of the output's dtype, seen with all strides 0, copied over the output.
         public override void Forward(ReadOnlySpan<Tensor> inputs, Attributes a, Tensor output)
@@ -41,6 +54,12 @@ namespace Kiln.Ops
             new("scalar", () => [OpSample.Uniform(102, -1, 1)], new Attributes(-1)),
             new("empty", () => [OpSample.Uniform(103, -1, 1, 0, 3)], new Attributes(0)),
             new("int64", () => [OpSample.Indices(104, 10, 2, 5)], new Attributes(7)),
+        ];
+
+        public override IEnumerable<OpInvalidSample> InvalidSamples() =>
+        [
+            new("300 into uint8", [new TensorSpec(new Shape(2, 2), DType.UInt8)], new Attributes(300)),
+            new("NaN into int32", [new TensorSpec(new Shape(3), DType.Int32)], new Attributes(double.NaN)),
         ];
     }
 }
