@@ -9,6 +9,19 @@ internal static class KilnEnvironment
     /// <summary>KILN_POOL_CACHE_MB: how much freed tensor memory is kept for reuse.</summary>
     internal static long PoolCacheBytes { get; } = ReadInt("KILN_POOL_CACHE_MB", 2048, 0, 1 << 20) * (1L << 20);
 
+    /// <summary>
+    /// KILN_DATA: a directory holding datasets, each in a subdirectory named as the dataset
+    /// (e.g. fashion-mnist), or null when unset. Read at each use, so a program may set it.
+    /// </summary>
+    internal static string? DataRoot
+    {
+        get
+        {
+            var text = Environment.GetEnvironmentVariable("KILN_DATA");
+            return string.IsNullOrWhiteSpace(text) ? null : text;
+        }
+    }
+
     private static int ReadInt(string name, int fallback, int min, int max)
     {
         var text = Environment.GetEnvironmentVariable(name);

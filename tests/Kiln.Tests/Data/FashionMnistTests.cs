@@ -1,0 +1,122 @@
+using Kiln.Data;
+using Xunit.Abstractions;
+
+namespace Kiln.Tests.Data;
+
+public sealed class FashionMnistTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void FashionMnist_loads_files_from_the_given_path_as_scaled_floats_and_int64_labels()
+    {
+        using var files = new IdxFiles();
+        files.WriteDataset("", trainCount: 3, testCount: 2);
+        using var data = FashionMnist.Load(files.Directory);
+
+        Assert.Equal(files.Directory, data.Directory);
+        Assert.Equal(new Shape(3, 1, 28, 28), data.TrainImages.Shape);
+        Assert.Equal(new Shape(2, 1, 28, 28), data.TestImages.Shape);
+        Assert.Equal(DType.Float32, data.TrainImages.DType);
+        Assert.Equal(DType.Int64, data.TrainLabels.DType);
+        Assert.Equal(new long[] { 0, 1, 2 }, data.TrainLabels.ToArray<long>());
+        Assert.Equal(new long[] { 3, 4 }, data.TestLabels.ToArray<long>());
+
+        var train = data.TrainImages.ToArray<float>();
+        var test = data.TestImages.ToArray<float>();
+        for (int i = 0; i < 3; i++)
+            for (int p = 0; p < 784; p++) Assert.Equal((7 * i + p) % 256 / 255f, train[i * 784 + p]);
+        for (int i = 0; i < 2; i++)
+            for (int p = 0; p < 784; p++) Assert.Equal((7 * i + p + 3) % 256 / 255f, test[i * 784 + p]);
+    }
+
+    [Fact]
+    public void FashionMnist_finds_the_files_in_the_dataset_subdirectory_of_the_given_path()
+    {
+        using var files = new IdxFiles();
+        files.WriteDataset("fashion-mnist", trainCount: 2, testCount: 1);
+        using var data = FashionMnist.Load(files.Directory);
+        Assert.Equal(Path.Combine(files.Directory, "fashion-mnist"), data.Directory);
+        Assert.Equal(2, data.TrainLabels.NumElements);
+    }
+
+    [Fact]
+    public void Mnist_reads_the_same_format_from_its_own_directory()
+    {
+        using var files = new IdxFiles();
+        files.WriteDataset("mnist", trainCount: 4, testCount: 1);
+        using var data = Mnist.Load(files.Directory);
+        Assert.Equal(new long[] { 0, 1, 2, 3 }, data.TrainLabels.ToArray<long>());
+    }
+
+    [Fact]
+    public void Search_places_are_the_given_path_then_KILN_DATA_then_the_user_cache_then_the_system_directory()
+    {
+        var places = MnistFormat.SearchPlaces("fashion-mnist", "/given", "/kd", "/home/u", "/usr/share/datasets/fashion-mnist");
+        Assert.Equal(
+            ["/given", "/given/fashion-mnist", "/kd/fashion-mnist", "/home/u/.cache/kiln/fashion-mnist", "/usr/share/datasets/fashion-mnist"],
+            places.Select(p => p.Directory));
+        Assert.Equal(["/home/u/.cache/kiln/mnist"], MnistFormat.SearchPlaces("mnist", null, null, "/home/u", null).Select(p => p.Directory));
+    }
+
+    [Fact]
+    public void A_missing_dataset_is_reported_with_every_place_searched_and_how_to_install_it()
+    {
+        using var files = new IdxFiles();
+        files.Write("partial/train-images-idx3-ubyte.gz", IdxFiles.Bytes(0x803, [0, 28, 28], []));
+        var places = MnistFormat.SearchPlaces("fashion-mnist", Path.Combine(files.Directory, "partial"), Path.Combine(files.Directory, "kd"),
+            Path.Combine(files.Directory, "home"), Path.Combine(files.Directory, "system"));
+        var e = Assert.Throws<KilnException>(() => MnistFormat.Load("Fashion-MNIST", places, "apt-get install dataset-fashion-mnist"));
+        Assert.Contains("Fashion-MNIST was not found", e.Message);
+        foreach (var place in places) Assert.Contains(place.Directory, e.Message);
+        Assert.Contains("lacks train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz", e.Message);
+        Assert.Contains("no such directory", e.Message);
+        Assert.Contains("apt-get install dataset-fashion-mnist", e.Message);
+    }
+
+    [Fact]
+    public void Labels_outside_0_to_9_and_mismatched_counts_and_sizes_are_refused()
+    {
+        using var files = new IdxFiles();
+        var (images, labels) = IdxFiles.Split(3, seed: 0);
+        var imagesPath = files.Write("images.gz", IdxFiles.Bytes(0x803, [3, 28, 28], images));
+        labels[2] = 10;
+        var e = Assert.Throws<KilnFormatException>(() => MnistFormat.ReadSplit(imagesPath, files.Write("bad-label.gz", IdxFiles.Bytes(0x801, [3], labels))));
+        Assert.Contains("label 10 at index 2 is outside 0..9", e.Message);
+
+        e = Assert.Throws<KilnFormatException>(() => MnistFormat.ReadSplit(imagesPath, files.Write("two.gz", IdxFiles.Bytes(0x801, [2], [1, 2]))));
+        Assert.Contains("2 labels for the 3 images", e.Message);
+
+        var small = files.Write("small.gz", IdxFiles.Bytes(0x803, [3, 14, 56], images));
+        e = Assert.Throws<KilnFormatException>(() => MnistFormat.ReadSplit(small, files.Write("ok.gz", IdxFiles.Bytes(0x801, [3], [1, 2, 3]))));
+        Assert.Contains("images are 14 x 56, expected 28 x 28", e.Message);
+    }
+
+    [Fact]
+    public void FashionMnist_from_the_Debian_package_has_60000_and_10000_balanced_items()
+    {
+        if (!Directory.Exists(FashionMnist.SystemDirectory))
+        {
+            output.WriteLine($"NOT RUN: {FashionMnist.SystemDirectory} is absent (apt-get install dataset-fashion-mnist); .ci/run installs it");
+            return;
+        }
+        using var data = FashionMnist.Load(FashionMnist.SystemDirectory);
+        Assert.Equal(new Shape(60000, 1, 28, 28), data.TrainImages.Shape);
+        Assert.Equal(new Shape(10000, 1, 28, 28), data.TestImages.Shape);
+        // Fashion-MNIST is balanced: 6000 training and 1000 test images per class.
+        Assert.All(Counts(data.TrainLabels), c => Assert.Equal(6000, c));
+        Assert.All(Counts(data.TestLabels), c => Assert.Equal(1000, c));
+        var pixels = data.TrainImages.ToArray<float>();
+        Assert.Equal(0f, pixels.Min());
+        Assert.Equal(1f, pixels.Max());
+    }
+
+    private static int[] Counts(Tensor labels)
+    {
+        var counts = new int[10];
+        foreach (var label in labels.ToArray<long>())
+        {
+            Assert.InRange(label, 0, 9);
+            counts[label]++;
+        }
+        return counts;
+    }
+}
