@@ -1,0 +1,53 @@
+namespace FashionMnistSample;
+
+/// <summary>The command line: <c>--epochs N --model mlp|cnn --batch-size N --lr X --seed N --data DIR</c>.</summary>
+internal sealed record Options(int Epochs, string Model, int BatchSize, double LearningRate, int Seed, string? DataPath)
+{
+    internal const string Usage =
+        """
+        usage: dotnet run -c Release --project samples/FashionMnist -- [options]
+          --epochs N       passes over the 60,000 training images (default 10)
+          --model NAME     mlp (784-256-128-10, default) or cnn (the benchmark CNN; slower)
+          --batch-size N   default 64
+          --lr X           Adam learning rate, default 0.001
+          --seed N         seeds the weights, dropout and the shuffle (default 0)
+          --data DIR       where the dataset is (default: search KILN_DATA, ~/.cache/kiln, /usr/share/datasets)
+        """;
+
+    /// <summary>The options, or null after printing the usage (for --help or a bad argument).</summary>
+    internal static Options? Parse(string[] args)
+    {
+        var o = new Options(10, "mlp", 64, 1e-3, 0, null);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            try
+            {
+                o = args[i] switch
+                {
+                    "--epochs" => o with { Epochs = Positive(args[i], int.Parse(Value())) },
+                    "--model" => o with { Model = ModelName(Value()) },
+                    "--batch-size" => o with { BatchSize = Positive(args[i], int.Parse(Value())) },
+                    "--lr" => o with { LearningRate = double.Parse(Value()) },
+                    "--seed" => o with { Seed = int.Parse(Value()) },
+                    "--data" => o with { DataPath = Value() },
+                    "--help" or "-h" => throw new ArgumentException(""),
+                    _ => throw new ArgumentException($"unknown option {args[i]}"),
+                };
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+            {
+                if (e.Message.Length > 0) Console.Error.WriteLine(e.Message);
+                Console.Error.WriteLine(Usage);
+                return null;
+            }
+        }
+        return o;
+    }
+
+    private static string ModelName(string name) =>
+        name is "mlp" or "cnn" ? name : throw new ArgumentException($"--model is mlp or cnn, not {name}");
+
+    private static int Positive(string name, int value) =>
+        value > 0 ? value : throw new ArgumentException($"{name} must be positive, got {value}");
+}
