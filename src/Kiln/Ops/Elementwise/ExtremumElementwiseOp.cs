@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Kiln.Kernels.Cpu;
 
 namespace Kiln.Ops;
@@ -33,12 +34,15 @@ internal abstract class ExtremumElementwiseOp<TWhich> : BinaryElementwiseOp wher
 
     internal readonly struct Operator<T> : IBinarySpanOperator<T, T> where T : unmanaged, INumber<T>
     {
+        // The branches on TWhich fold away, but only after inlining decisions that count them: force it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Invoke(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d)
         {
             if (TWhich.IsLargest) TensorPrimitives.Max(x, y, d);
             else TensorPrimitives.Min(x, y, d);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Invoke(ReadOnlySpan<T> x, T y, Span<T> d)
         {
             if (TWhich.IsLargest) TensorPrimitives.Max(x, y, d);

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Kiln.Kernels.Cpu;
 
@@ -60,10 +61,13 @@ internal abstract class ArgExtremumReduceOp<TWhich> : OpDef<ReduceAttributes> wh
 
     internal readonly struct Operator<T> : IArgReduceOperator<T> where T : unmanaged, INumber<T>
     {
+        // The branches on TWhich fold away, but only after inlining decisions that count them: force it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Better(T candidate, T best)
             => (TWhich.IsLargest ? candidate > best : candidate < best) || (T.IsNaN(candidate) && !T.IsNaN(best));
 
         // NaN lanes are the ones not equal to themselves.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<T> Better(Vector256<T> candidate, Vector256<T> best)
             => (TWhich.IsLargest ? Vector256.GreaterThan(candidate, best) : Vector256.LessThan(candidate, best))
                 | Vector256.AndNot(Vector256.Equals(best, best), Vector256.Equals(candidate, candidate));

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Kiln.Kernels.Cpu;
 
 namespace Kiln.Ops;
@@ -50,12 +51,21 @@ internal abstract class ExtremumReduceOp<TWhich> : OpDef<ReduceAttributes> where
     internal readonly struct Operator<T> : IReduceOperator<T> where T : unmanaged, INumber<T>
     {
         public static T Identity => T.CreateSaturating(TWhich.IsLargest ? double.NegativeInfinity : double.PositiveInfinity);
+
+        // The branches on TWhich fold away, but only after inlining decisions that count them: force it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Combine(T a, T b) => TWhich.IsLargest ? T.Max(a, b) : T.Min(a, b);
+
         public static void Combine(ReadOnlySpan<T> x, Span<T> accumulator) => Accumulate(x, accumulator);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T Reduce(ReadOnlySpan<T> x, T shift, Span<T> scratch) => TWhich.IsLargest ? TensorPrimitives.Max(x) : TensorPrimitives.Min(x);
+
         public static void Map(ReadOnlySpan<T> x, ReadOnlySpan<T> shift, Span<T> destination) => x.CopyTo(destination);
+
         public static void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> shift, Span<T> accumulator, Span<T> scratch) => Accumulate(x, accumulator);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Accumulate(ReadOnlySpan<T> x, Span<T> accumulator)
         {
             if (TWhich.IsLargest) TensorPrimitives.Max(accumulator, x, accumulator);
