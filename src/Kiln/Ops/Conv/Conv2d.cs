@@ -24,7 +24,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Conv2dAttributes a)
         {
-            Conv2dAttributes.CheckInputs(this, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var (x, w) = (inputs[0].Shape, inputs[1].Shape);
             var (oh, ow) = a.Check(Name, inputs, Roles, x[1], x[2], x[3], w[0], w[1], w[2], w[3]);
             return new TensorSpec(new Shape(x[0], w[0], oh, ow), inputs[0].DType);

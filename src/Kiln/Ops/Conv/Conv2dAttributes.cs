@@ -110,22 +110,6 @@ internal sealed record Conv2dAttributes(IntList Stride, IntList Padding, IntList
         => new(batch, channels, height, width, outChannels, Groups, kernelH, kernelW,
             StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW, outHeight, outWidth);
 
-    /// <summary>Float32 or float64, the same for every input, and rank 4 for each.</summary>
-    internal static void CheckInputs(OpDef op, ReadOnlySpan<TensorSpec> inputs, ReadOnlySpan<string> roles)
-    {
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            if (!inputs[i].DType.IsFloatingPoint())
-                throw SpatialShapeError.Create(op, $"{roles[i]} must be float32 or float64, not {inputs[i].DType.Name()}", inputs, roles);
-            if (inputs[i].DType != inputs[0].DType)
-                throw SpatialShapeError.Create(op, $"{roles[0]} and {roles[i]} dtypes differ", inputs, roles);
-            if (inputs[i].Shape.Rank != 4)
-                throw SpatialShapeError.Create(op, $"{roles[i]} must have 4 dimensions ({Layout(roles[i])}), got {inputs[i].Shape.Rank}", inputs, roles);
-        }
-    }
-
-    private static string Layout(string role) => role == "weight" ? "out channels, in channels / groups, kernel height, kernel width" : "batch, channels, height, width";
-
     /// <summary>Runs one of the convolution kernels on float32 or float64 contiguous data.</summary>
     internal static unsafe void Run(Tensor a, Tensor b, Tensor output, ConvGeometry g,
         ConvKernelCall<float> single, ConvKernelCall<double> @double)

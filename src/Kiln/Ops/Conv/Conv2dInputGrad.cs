@@ -27,7 +27,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
-            Conv2dAttributes.CheckInputs(this, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var (g, w) = (inputs[0].Shape, inputs[1].Shape);
             if (a.Height < 0 || a.Width < 0)
                 throw SpatialShapeError.Create(this, $"input size {a.Height}x{a.Width} is negative", inputs, Roles);

@@ -27,7 +27,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
-            Conv2dAttributes.CheckInputs(this, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var (x, g) = (inputs[0].Shape, inputs[1].Shape);
             int groups = Math.Max(a.Conv.Groups, 1);
             if (x[1] % groups != 0)
