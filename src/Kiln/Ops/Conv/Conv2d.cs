@@ -24,7 +24,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Conv2dAttributes a)
         {
-            Conv2dAttributes.CheckInputs(this, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var (x, w) = (inputs[0].Shape, inputs[1].Shape);
             var (oh, ow) = a.Check(Name, inputs, Roles, x[1], x[2], x[3], w[0], w[1], w[2], w[3]);
             return new TensorSpec(new Shape(x[0], w[0], oh, ow), inputs[0].DType);
@@ -50,31 +50,12 @@ namespace Kiln.Ops
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, Conv2dAttributes a)
         {
             var (xs, ws) = (inputs[0].ShapeArray, inputs[1].ShapeArray);
-            int batch = xs[0], channels = xs[1], height = xs[2], width = xs[3];
-            int outChannels = ws[0], groupChannels = ws[1], kh = ws[2], kw = ws[3];
-            var (oh, ow) = a.OutputSize(height, width, kh, kw);
-            int groupOut = outChannels / a.Groups;
+            var (oh, ow) = a.OutputSize(xs[2], xs[3], ws[2], ws[3]);
             var x = inputs[0].ToArray<double>();
             var w = inputs[1].ToArray<double>();
-            var y = new double[batch * outChannels * oh * ow];
-            for (int n = 0; n < batch; n++)
-            for (int o = 0; o < outChannels; o++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                double sum = 0;
-                for (int ci = 0; ci < groupChannels; ci++)
-                for (int ky = 0; ky < kh; ky++)
-                for (int kx = 0; kx < kw; kx++)
-                {
-                    int c = o / groupOut * groupChannels + ci;
-                    long iy = oy * a.StrideH - a.PadTop + ky * a.DilationH, ix = ox * a.StrideW - a.PadLeft + kx * a.DilationW;
-                    if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
-                    sum += x[((n * channels + c) * height + iy) * width + ix] * w[((o * groupChannels + ci) * kh + ky) * kw + kx];
-                }
-                y[((n * outChannels + o) * oh + oy) * ow + ox] = sum;
-            }
-            return Tensor.From<double>(y, batch, outChannels, (int)oh, (int)ow);
+            var y = new double[xs[0] * ws[0] * oh * ow];
+            a.ReferenceTaps(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], (int)oh, (int)ow, (xi, wi, yi) => y[yi] += x[xi] * w[wi]);
+            return Tensor.From<double>(y, xs[0], ws[0], (int)oh, (int)ow);
         }
 
         /// <summary>The shapes every convolution primitive's samples cover: strides, uneven padding, dilation, groups, depthwise, 1x1, empty batch.</summary>
@@ -95,13 +76,22 @@ namespace Kiln.Ops
             ("larger depthwise", [1, 4, 17, 19], [4, 1, 3, 3], Conv2dAttributes.Create(1, 1, 1, 1, 1, 1, 4), false),
         ];
 
-        public override IEnumerable<OpSample> Samples()
+        public override IEnumerable<OpSample> Samples() => CaseSamples(300, (input, weight, _, a) => (input, weight, a));
+
+        /// <summary>
+        /// One sample per entry of <see cref="Cases"/> for a convolution primitive, seeded from
+        /// <paramref name="seed"/>: <paramref name="operands"/> picks the op's two input shapes and its
+        /// attributes from the case's input, weight and output shapes and its attributes.
+        /// </summary>
+        internal static IEnumerable<OpSample> CaseSamples(int seed,
+            Func<int[], int[], int[], Conv2dAttributes, (int[] First, int[] Second, OpAttributes Attributes)> operands)
         {
-            int seed = 300;
-            foreach (var (description, input, weight, a, check) in Cases())
+            foreach (var (description, input, weight, conv, check) in Cases())
             {
                 int s = seed += 2;
-                yield return new OpSample(description, () => [OpSample.Uniform(s, -1, 1, input), OpSample.Uniform(s + 1, -1, 1, weight)], a)
+                var output = Instance.Infer([new TensorSpec(new Shape(input), DType.Float64), new TensorSpec(new Shape(weight), DType.Float64)], conv);
+                var (first, second, attributes) = operands(input, weight, output.Shape.ToArray(), conv);
+                yield return new OpSample(description, () => [OpSample.Uniform(s, -1, 1, first), OpSample.Uniform(s + 1, -1, 1, second)], attributes)
                     { CheckGradient = check };
             }
         }

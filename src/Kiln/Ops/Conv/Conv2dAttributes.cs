@@ -80,25 +80,35 @@ internal sealed record Conv2dAttributes(IntList Stride, IntList Padding, IntList
         return ((int)oh, (int)ow);
     }
 
-    internal ConvGeometry Geometry(int batch, int channels, int height, int width, int outChannels, int kernelH, int kernelW, int outHeight, int outWidth)
-        => new(batch, channels, height, width, outChannels, Groups, kernelH, kernelW,
-            StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW, outHeight, outWidth);
-
-    /// <summary>Float32 or float64, the same for every input, and rank 4 for each.</summary>
-    internal static void CheckInputs(OpDef op, ReadOnlySpan<TensorSpec> inputs, ReadOnlySpan<string> roles)
+    /// <summary>
+    /// The naive loops the convolution references share: calls <paramref name="tap"/>(input index,
+    /// weight index, output index) into contiguous [N, C, H, W], [O, C/groups, kH, kW] and
+    /// [N, O, OH, OW] arrays for every product of the convolution that falls inside the unpadded input,
+    /// in row-major output order and, within one output element, in (channel, ky, kx) order.
+    /// </summary>
+    internal void ReferenceTaps(int batch, int channels, int height, int width, int outChannels, int kernelH, int kernelW,
+        int outHeight, int outWidth, Action<int, int, int> tap)
     {
-        for (int i = 0; i < inputs.Length; i++)
+        int groupChannels = channels / Groups, groupOut = outChannels / Groups;
+        for (int n = 0; n < batch; n++)
+        for (int o = 0; o < outChannels; o++)
+        for (int oy = 0; oy < outHeight; oy++)
+        for (int ox = 0; ox < outWidth; ox++)
+        for (int ci = 0; ci < groupChannels; ci++)
+        for (int ky = 0; ky < kernelH; ky++)
+        for (int kx = 0; kx < kernelW; kx++)
         {
-            if (!inputs[i].DType.IsFloatingPoint())
-                throw SpatialShapeError.Create(op, $"{roles[i]} must be float32 or float64, not {inputs[i].DType.Name()}", inputs, roles);
-            if (inputs[i].DType != inputs[0].DType)
-                throw SpatialShapeError.Create(op, $"{roles[0]} and {roles[i]} dtypes differ", inputs, roles);
-            if (inputs[i].Shape.Rank != 4)
-                throw SpatialShapeError.Create(op, $"{roles[i]} must have 4 dimensions ({Layout(roles[i])}), got {inputs[i].Shape.Rank}", inputs, roles);
+            int c = o / groupOut * groupChannels + ci;
+            int iy = oy * StrideH - PadTop + ky * DilationH, ix = ox * StrideW - PadLeft + kx * DilationW;
+            if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+            tap(((n * channels + c) * height + iy) * width + ix, ((o * groupChannels + ci) * kernelH + ky) * kernelW + kx,
+                ((n * outChannels + o) * outHeight + oy) * outWidth + ox);
         }
     }
 
-    private static string Layout(string role) => role == "weight" ? "out channels, in channels / groups, kernel height, kernel width" : "batch, channels, height, width";
+    internal ConvGeometry Geometry(int batch, int channels, int height, int width, int outChannels, int kernelH, int kernelW, int outHeight, int outWidth)
+        => new(batch, channels, height, width, outChannels, Groups, kernelH, kernelW,
+            StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW, outHeight, outWidth);
 
     /// <summary>Runs one of the convolution kernels on float32 or float64 contiguous data.</summary>
     internal static unsafe void Run(Tensor a, Tensor b, Tensor output, ConvGeometry g,

@@ -27,7 +27,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
-            Conv2dAttributes.CheckInputs(this, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var (g, w) = (inputs[0].Shape, inputs[1].Shape);
             if (a.Height < 0 || a.Width < 0)
                 throw SpatialShapeError.Create(this, $"input size {a.Height}x{a.Width} is negative", inputs, Roles);
@@ -61,43 +61,16 @@ namespace Kiln.Ops
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, Attributes a)
         {
             var (gs, ws) = (inputs[0].ShapeArray, inputs[1].ShapeArray);
-            int batch = gs[0], outChannels = gs[1], oh = gs[2], ow = gs[3];
-            int groupChannels = ws[1], kh = ws[2], kw = ws[3];
-            int channels = groupChannels * a.Conv.Groups, height = a.Height, width = a.Width;
-            int groupOut = outChannels / a.Conv.Groups;
-            var conv = a.Conv;
+            int channels = ws[1] * a.Conv.Groups;
             var g = inputs[0].ToArray<double>();
             var w = inputs[1].ToArray<double>();
-            var dx = new double[batch * channels * height * width];
-            for (int n = 0; n < batch; n++)
-            for (int o = 0; o < outChannels; o++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            for (int ci = 0; ci < groupChannels; ci++)
-            for (int ky = 0; ky < kh; ky++)
-            for (int kx = 0; kx < kw; kx++)
-            {
-                int c = o / groupOut * groupChannels + ci;
-                int iy = oy * conv.StrideH - conv.PadTop + ky * conv.DilationH, ix = ox * conv.StrideW - conv.PadLeft + kx * conv.DilationW;
-                if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
-                dx[((n * channels + c) * height + iy) * width + ix] +=
-                    g[((n * outChannels + o) * oh + oy) * ow + ox] * w[((o * groupChannels + ci) * kh + ky) * kw + kx];
-            }
-            return Tensor.From<double>(dx, batch, channels, height, width);
+            var dx = new double[gs[0] * channels * a.Height * a.Width];
+            a.Conv.ReferenceTaps(gs[0], channels, a.Height, a.Width, gs[1], ws[2], ws[3], gs[2], gs[3], (xi, wi, yi) => dx[xi] += g[yi] * w[wi]);
+            return Tensor.From<double>(dx, gs[0], channels, a.Height, a.Width);
         }
 
         public override IEnumerable<OpSample> Samples()
-        {
-            int seed = 400;
-            foreach (var (description, input, weight, conv, check) in Conv2dOp.Cases())
-            {
-                int s = seed += 2;
-                var spec = Conv2dOp.Instance.Infer([new TensorSpec(new Shape(input), DType.Float64), new TensorSpec(new Shape(weight), DType.Float64)], conv);
-                var grad = spec.Shape.ToArray();
-                yield return new OpSample(description, () => [OpSample.Uniform(s, -1, 1, grad), OpSample.Uniform(s + 1, -1, 1, weight)],
-                    new Attributes(conv, input[2], input[3])) { CheckGradient = check };
-            }
-        }
+            => Conv2dOp.CaseSamples(400, (input, weight, output, conv) => (output, weight, new Attributes(conv, input[2], input[3])));
 
         public override IEnumerable<OpInvalidSample> InvalidSamples()
         {

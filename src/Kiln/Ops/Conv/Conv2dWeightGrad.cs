@@ -27,7 +27,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
-            Conv2dAttributes.CheckInputs(this, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var (x, g) = (inputs[0].Shape, inputs[1].Shape);
             int groups = Math.Max(a.Conv.Groups, 1);
             if (x[1] % groups != 0)
@@ -61,42 +61,16 @@ namespace Kiln.Ops
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, Attributes a)
         {
             var (xs, gs) = (inputs[0].ShapeArray, inputs[1].ShapeArray);
-            int batch = xs[0], channels = xs[1], height = xs[2], width = xs[3];
-            int outChannels = gs[1], oh = gs[2], ow = gs[3];
-            int groupChannels = channels / a.Conv.Groups, groupOut = outChannels / a.Conv.Groups, kh = a.KernelHeight, kw = a.KernelWidth;
-            var conv = a.Conv;
+            int groupChannels = xs[1] / a.Conv.Groups;
             var x = inputs[0].ToArray<double>();
             var g = inputs[1].ToArray<double>();
-            var dw = new double[outChannels * groupChannels * kh * kw];
-            for (int n = 0; n < batch; n++)
-            for (int o = 0; o < outChannels; o++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            for (int ci = 0; ci < groupChannels; ci++)
-            for (int ky = 0; ky < kh; ky++)
-            for (int kx = 0; kx < kw; kx++)
-            {
-                int c = o / groupOut * groupChannels + ci;
-                int iy = oy * conv.StrideH - conv.PadTop + ky * conv.DilationH, ix = ox * conv.StrideW - conv.PadLeft + kx * conv.DilationW;
-                if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
-                dw[((o * groupChannels + ci) * kh + ky) * kw + kx] +=
-                    g[((n * outChannels + o) * oh + oy) * ow + ox] * x[((n * channels + c) * height + iy) * width + ix];
-            }
-            return Tensor.From<double>(dw, outChannels, groupChannels, kh, kw);
+            var dw = new double[gs[1] * groupChannels * a.KernelHeight * a.KernelWidth];
+            a.Conv.ReferenceTaps(xs[0], xs[1], xs[2], xs[3], gs[1], a.KernelHeight, a.KernelWidth, gs[2], gs[3], (xi, wi, yi) => dw[wi] += g[yi] * x[xi]);
+            return Tensor.From<double>(dw, gs[1], groupChannels, a.KernelHeight, a.KernelWidth);
         }
 
         public override IEnumerable<OpSample> Samples()
-        {
-            int seed = 500;
-            foreach (var (description, input, weight, conv, check) in Conv2dOp.Cases())
-            {
-                int s = seed += 2;
-                var spec = Conv2dOp.Instance.Infer([new TensorSpec(new Shape(input), DType.Float64), new TensorSpec(new Shape(weight), DType.Float64)], conv);
-                var grad = spec.Shape.ToArray();
-                yield return new OpSample(description, () => [OpSample.Uniform(s, -1, 1, input), OpSample.Uniform(s + 1, -1, 1, grad)],
-                    new Attributes(conv, weight[2], weight[3])) { CheckGradient = check };
-            }
-        }
+            => Conv2dOp.CaseSamples(500, (input, weight, output, conv) => (input, output, new Attributes(conv, weight[2], weight[3])));
 
         public override IEnumerable<OpInvalidSample> InvalidSamples()
         {

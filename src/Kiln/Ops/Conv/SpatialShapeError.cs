@@ -16,4 +16,23 @@ internal static class SpatialShapeError
             parts[i] = (i < roles.Length ? roles[i] + " " : "") + inputs[i];
         return new KilnShapeException($"{opName}: {what}: {string.Join(", ", parts)}");
     }
+
+    /// <summary>
+    /// The input rule every convolution and pooling op shares: each input float32 or float64, all of
+    /// one dtype, and rank 4 (NCHW, or [O, C/groups, kH, kW] for the role "weight").
+    /// </summary>
+    internal static void CheckInputs(string opName, ReadOnlySpan<TensorSpec> inputs, ReadOnlySpan<string> roles)
+    {
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (!inputs[i].DType.IsFloatingPoint())
+                throw Create(opName, $"{roles[i]} must be float32 or float64, not {inputs[i].DType.Name()}", inputs, roles);
+            if (inputs[i].DType != inputs[0].DType)
+                throw Create(opName, $"{roles[0]} and {roles[i]} dtypes differ", inputs, roles);
+            if (inputs[i].Shape.Rank != 4)
+                throw Create(opName, $"{roles[i]} must have 4 dimensions ({Layout(roles[i])}), got {inputs[i].Shape.Rank}", inputs, roles);
+        }
+    }
+
+    private static string Layout(string role) => role == "weight" ? "out channels, in channels / groups, kernel height, kernel width" : "batch, channels, height, width";
 }

@@ -35,7 +35,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
-            Pool2dAttributes.CheckInputs(Name, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var x = inputs[0].Shape;
             Check(Name, inputs, Roles, a.OutHeight, a.OutWidth, x[2], x[3]);
             return new TensorSpec(new Shape(x[0], x[1], a.OutHeight, a.OutWidth), inputs[0].DType);

@@ -26,7 +26,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
-            Pool2dAttributes.CheckInputs(Name, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var g = inputs[0].Shape;
             AdaptiveAvgPool2dOp.Check(Name, inputs, Roles, g[2], g[3], a.Height, a.Width);
             return new TensorSpec(new Shape(g[0], g[1], a.Height, a.Width), inputs[0].DType);

@@ -35,7 +35,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
-            Pool2dAttributes.CheckInputs(Name, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var x = inputs[0].Shape;
             var (oh, ow) = Check(Name, inputs, Roles, a, x[2], x[3]);
             return new TensorSpec(new Shape(x[0], x[1], oh, ow), inputs[0].DType);

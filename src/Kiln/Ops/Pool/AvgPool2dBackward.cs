@@ -28,7 +28,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
-            Pool2dAttributes.CheckInputs(Name, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var g = inputs[0].Shape;
             if (a.Height < 0 || a.Width < 0)
                 throw SpatialShapeError.Create(this, $"input size {a.Height}x{a.Width} is negative", inputs, Roles);

@@ -24,7 +24,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Pool2dAttributes a)
         {
-            Pool2dAttributes.CheckInputs(Name, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var x = inputs[0].Shape;
             var (oh, ow) = a.Check(Name, inputs, Roles, x[2], x[3]);
             return new TensorSpec(new Shape(x[0], x[1], oh, ow), inputs[0].DType);

@@ -24,7 +24,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Pool2dAttributes a)
         {
-            Pool2dAttributes.CheckInputs(Name, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var (g, x) = (inputs[0].Shape, inputs[1].Shape);
             var (oh, ow) = a.Check(Name, inputs, Roles, x[2], x[3]);
             if (g[0] != x[0] || g[1] != x[1] || g[2] != oh || g[3] != ow)

@@ -24,7 +24,7 @@ namespace Kiln.Ops
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Pool2dAttributes a)
         {
-            Pool2dAttributes.CheckInputs(Name, inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs, Roles);
             var (v, x) = (inputs[0].Shape, inputs[1].Shape);
             if (v != x) throw SpatialShapeError.Create(this, "values and input must have the same shape", inputs, Roles);
             var (oh, ow) = a.Check(Name, inputs, Roles, x[2], x[3]);

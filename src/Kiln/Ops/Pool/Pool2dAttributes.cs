@@ -49,20 +49,6 @@ internal sealed record Pool2dAttributes(IntList Kernel, IntList Stride, IntList 
     internal PoolKernel.Window Window(int height, int width, int outHeight, int outWidth)
         => new(height, width, outHeight, outWidth, Kernel[0], Kernel[1], Stride[0], Stride[1], Padding[0], Padding[1], Dilation[0], Dilation[1]);
 
-    /// <summary>Rank 4 and float32/float64 for every input, one dtype; returns nothing, throws naming the op.</summary>
-    internal static void CheckInputs(string op, ReadOnlySpan<TensorSpec> inputs, ReadOnlySpan<string> roles)
-    {
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            if (!inputs[i].DType.IsFloatingPoint())
-                throw SpatialShapeError.Create(op, $"{roles[i]} must be float32 or float64, not {inputs[i].DType.Name()}", inputs, roles);
-            if (inputs[i].DType != inputs[0].DType)
-                throw SpatialShapeError.Create(op, $"{roles[0]} and {roles[i]} dtypes differ", inputs, roles);
-            if (inputs[i].Shape.Rank != 4)
-                throw SpatialShapeError.Create(op, $"{roles[i]} must have 4 dimensions (batch, channels, height, width), got {inputs[i].Shape.Rank}", inputs, roles);
-        }
-    }
-
     /// <summary>For the references: the value of window (oy, ox) folded over its taps inside the input.</summary>
     internal IEnumerable<(int Y, int X)> Taps(int oy, int ox, int height, int width)
     {

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Ops
 {
     /// <summary>A broadcast view: size-1 dimensions repeat (stride 0) and new leading dimensions appear; no data moves.</summary>
-    internal sealed class ExpandOp : OpDef<ExpandOp.Attributes>
+    internal sealed class ExpandOp : ViewOp<ExpandOp.Attributes>
     {
         internal sealed record Attributes(IntList Shape) : OpAttributes;
 
@@ -13,10 +13,6 @@ namespace Kiln.Ops
         internal static void Register() => OpRegistry.Add(Instance);
 
         public override string Name => "Expand";
-        public override int Arity => 1;
-        public override bool IsView => true;
-        public override FusionKind Fusion => FusionKind.View;
-        public override bool BackwardReadsInputs => false;
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Ops
 {
     /// <summary>A view with the dimensions reordered: output dimension i is input dimension Dims[i]; no data moves.</summary>
-    internal sealed class PermuteOp : OpDef<PermuteOp.Attributes>
+    internal sealed class PermuteOp : ViewOp<PermuteOp.Attributes>
     {
         /// <summary>The input dimension each output dimension takes (non-negative, a permutation of 0..rank-1).</summary>
         internal sealed record Attributes(IntList Dims) : OpAttributes;
@@ -14,10 +14,6 @@ namespace Kiln.Ops
         internal static void Register() => OpRegistry.Add(Instance);
 
         public override string Name => "Permute";
-        public override int Arity => 1;
-        public override bool IsView => true;
-        public override FusionKind Fusion => FusionKind.View;
-        public override bool BackwardReadsInputs => false;
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Ops
 {
     /// <summary>A view with another shape over the same contiguous elements (-1 infers one dimension).</summary>
-    internal sealed class ReshapeOp : OpDef<ReshapeOp.Attributes>
+    internal sealed class ReshapeOp : ViewOp<ReshapeOp.Attributes>
     {
         internal sealed record Attributes(IntList Shape) : OpAttributes;
 
@@ -13,10 +13,6 @@ namespace Kiln.Ops
         internal static void Register() => OpRegistry.Add(Instance);
 
         public override string Name => "Reshape";
-        public override int Arity => 1;
-        public override bool IsView => true;
-        public override FusionKind Fusion => FusionKind.View;
-        public override bool BackwardReadsInputs => false;
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
             => new(Kiln.Shape.Wrap(Resolve(inputs, a.Shape.AsSpan())), inputs[0].DType);

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Ops
 {
     /// <summary>A view of one index of one dimension, which the result drops (<c>x[i]</c>); no data moves.</summary>
-    internal sealed class SelectOp : OpDef<SelectOp.Attributes>
+    internal sealed class SelectOp : ViewOp<SelectOp.Attributes>
     {
         /// <summary>Normalized by the entry points: 0 &lt;= Dim &lt; rank, 0 &lt;= Index &lt; size.</summary>
         internal sealed record Attributes(int Dim, int Index) : OpAttributes;
@@ -14,10 +14,6 @@ namespace Kiln.Ops
         internal static void Register() => OpRegistry.Add(Instance);
 
         public override string Name => "Select";
-        public override int Arity => 1;
-        public override bool IsView => true;
-        public override FusionKind Fusion => FusionKind.View;
-        public override bool BackwardReadsInputs => false;
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {

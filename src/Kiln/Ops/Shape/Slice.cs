@@ -6,7 +6,7 @@ namespace Kiln.Ops
     /// A view of every Step-th element of one dimension from Start up to (not including) End; no
     /// data moves. Attributes are normalized by the entry points: 0 &lt;= Start &lt;= End &lt;= size, Step &gt;= 1.
     /// </summary>
-    internal sealed class SliceOp : OpDef<SliceOp.Attributes>
+    internal sealed class SliceOp : ViewOp<SliceOp.Attributes>
     {
         internal sealed record Attributes(int Dim, int Start, int End, int Step) : OpAttributes;
 
@@ -16,10 +16,6 @@ namespace Kiln.Ops
         internal static void Register() => OpRegistry.Add(Instance);
 
         public override string Name => "Slice";
-        public override int Arity => 1;
-        public override bool IsView => true;
-        public override FusionKind Fusion => FusionKind.View;
-        public override bool BackwardReadsInputs => false;
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Ops
 {
     /// <summary>A view without some size-1 dimensions; no data moves.</summary>
-    internal sealed class SqueezeOp : OpDef<SqueezeOp.Attributes>
+    internal sealed class SqueezeOp : ViewOp<SqueezeOp.Attributes>
     {
         /// <summary>The dimensions to drop: ascending, non-negative, each of size 1.</summary>
         internal sealed record Attributes(IntList Dims) : OpAttributes;
@@ -14,10 +14,6 @@ namespace Kiln.Ops
         internal static void Register() => OpRegistry.Add(Instance);
 
         public override string Name => "Squeeze";
-        public override int Arity => 1;
-        public override bool IsView => true;
-        public override FusionKind Fusion => FusionKind.View;
-        public override bool BackwardReadsInputs => false;
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {

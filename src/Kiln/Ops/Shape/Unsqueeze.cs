@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Ops
 {
     /// <summary>A view with a new dimension of size 1 inserted at Dim; no data moves.</summary>
-    internal sealed class UnsqueezeOp : OpDef<UnsqueezeOp.Attributes>
+    internal sealed class UnsqueezeOp : ViewOp<UnsqueezeOp.Attributes>
     {
         /// <summary>Position of the new dimension in the result: 0 &lt;= Dim &lt;= input rank.</summary>
         internal sealed record Attributes(int Dim) : OpAttributes;
@@ -14,10 +14,6 @@ namespace Kiln.Ops
         internal static void Register() => OpRegistry.Add(Instance);
 
         public override string Name => "Unsqueeze";
-        public override int Arity => 1;
-        public override bool IsView => true;
-        public override FusionKind Fusion => FusionKind.View;
-        public override bool BackwardReadsInputs => false;
 
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes a)
         {
