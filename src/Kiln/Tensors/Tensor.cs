@@ -91,7 +91,7 @@ public sealed partial class Tensor : IDisposable
     public int NumElements { get; }
 
     /// <summary>Elements to step over to move one along each dimension.</summary>
-    public int[] Strides => (int[])StridesArray.Clone();
+    public int[] Strides => StridesArray.AsSpan().ToArray();
 
     /// <summary>Index of the first element in the underlying storage.</summary>
     public int StorageOffset => OffsetElements;
