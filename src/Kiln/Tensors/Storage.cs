@@ -10,7 +10,8 @@ internal sealed unsafe class Storage
     // with a finalizer costs several times a plain allocation (it is registered with the finalizer
     // queue), more than the rest of a small op; a recycled one keeps that registration, which is
     // harmless: the finalizer only returns memory the object still holds, and a kept one holds none.
-    private const int RecycleLimit = 64;
+    // The limit covers a scope that ends a training step and releases its tensors all at once.
+    private const int RecycleLimit = 4096;
     [ThreadStatic] private static Storage[]? _recycled;
     [ThreadStatic] private static int _recycledCount;
 
@@ -71,8 +72,10 @@ internal sealed unsafe class Storage
             var p = Interlocked.Exchange(ref _pointer, 0);
             if (p != 0) MemoryPool.Return(p, _capacity, _sizeClass);
             // No tensor holds this object any more (each holder had a reference counted), so it can serve the next allocation.
-            var recycled = _recycled ??= new Storage[RecycleLimit];
-            if (_recycledCount < RecycleLimit) recycled[_recycledCount++] = this;
+            var recycled = _recycled ??= new Storage[16];
+            if (_recycledCount == recycled.Length && recycled.Length < RecycleLimit)
+                Array.Resize(ref _recycled, recycled.Length * 2);
+            if (_recycledCount < _recycled.Length) _recycled[_recycledCount++] = this;
             else GC.SuppressFinalize(this);
         }
     }

@@ -124,12 +124,14 @@ internal struct StridedLayout
         var numbers = Numbers;
         int strides = (operand + 1) * _capacity;
         int offset = 0;
-        for (int i = _rank - 2; i >= 0 && row > 0; i--)
+        for (int i = _rank - 2; i > 0 && row > 0; i--)
         {
             int d = numbers[i];
             offset += row % d * numbers[strides + i];
             row /= d;
         }
+        // What is left of the row index is below the outermost size: no division for it (none at all for two dimensions).
+        if (_rank >= 2) offset += row * numbers[strides];
         return offset;
     }
 }
