@@ -26,7 +26,7 @@ internal static unsafe class MemoryPool
     private static long _allocations;
 
     [ThreadStatic] private static ThreadCache? _local;
-    private static readonly List<WeakReference<ThreadCache>> ThreadCaches = new();
+    private static readonly List<ThreadCache> ThreadCaches = new();
 
     internal static long CacheLimitBytes { get; set; } = KilnEnvironment.PoolCacheBytes;
 
@@ -98,11 +98,18 @@ internal static unsafe class MemoryPool
 
     private static ThreadCache CreateThreadCache()
     {
-        var cache = new ThreadCache();
+        var cache = new ThreadCache(Thread.CurrentThread);
         lock (ThreadCaches)
         {
-            ThreadCaches.RemoveAll(w => !w.TryGetTarget(out _));
-            ThreadCaches.Add(new WeakReference<ThreadCache>(cache));
+            // The buffers of threads that ended move to the shared buckets (still cached), so threads
+            // that come and go (data loader workers) leave nothing stranded.
+            for (int i = ThreadCaches.Count - 1; i >= 0; i--)
+            {
+                if (ThreadCaches[i].Owner.IsAlive) continue;
+                ThreadCaches[i].Drain(free: false);
+                ThreadCaches.RemoveAt(i);
+            }
+            ThreadCaches.Add(cache);
         }
         return _local = cache;
     }
@@ -112,8 +119,9 @@ internal static unsafe class MemoryPool
     /// thread's cache, so each access holds <see cref="_busy"/> (a compare-exchange, cheaper than a lock;
     /// the owner skips its cache for the one call that finds it busy).
     /// </summary>
-    private sealed class ThreadCache
+    private sealed class ThreadCache(Thread owner)
     {
+        internal Thread Owner { get; } = owner;
         private readonly nint[] _blocks = new nint[ThreadClasses * ThreadDepth];
         private readonly int[] _counts = new int[ThreadClasses];
         private int _busy;
@@ -146,7 +154,7 @@ internal static unsafe class MemoryPool
             return kept;
         }
 
-        /// <summary>Frees every buffer (from <see cref="Trim"/>, on any thread), or moves them to the shared buckets.</summary>
+        /// <summary>Frees every buffer (<see cref="Trim"/>), or moves them to the shared buckets (its thread ended); on any thread.</summary>
         internal void Drain(bool free)
         {
             var spin = new SpinWait();
@@ -170,9 +178,6 @@ internal static unsafe class MemoryPool
             }
             Volatile.Write(ref _busy, 0);
         }
-
-        // The thread ended: its buffers stay cached, in the shared buckets.
-        ~ThreadCache() => Drain(free: false);
     }
 
     /// <summary>Frees every cached buffer.</summary>
@@ -180,8 +185,7 @@ internal static unsafe class MemoryPool
     {
         lock (ThreadCaches)
         {
-            foreach (var weak in ThreadCaches)
-                if (weak.TryGetTarget(out var cache)) cache.Drain(free: true);
+            foreach (var cache in ThreadCaches) cache.Drain(free: true);
         }
         foreach (var bucket in Free)
         {

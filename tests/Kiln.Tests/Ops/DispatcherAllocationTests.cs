@@ -64,6 +64,34 @@ public sealed class DispatcherAllocationTests
     }
 
     [Fact]
+    public void Adds_inside_scopes_allocate_at_most_their_result_objects()
+    {
+        // A training step's pattern: the scope, not the caller, releases the results; the next scope
+        // reuses the list and the released storage objects.
+        using var a = Tensor.From<float>([1f], 1);
+        using var b = Tensor.From<float>([2f], 1);
+        const int PerScope = 100, Scopes = Calls / PerScope;
+        void Steps()
+        {
+            for (int s = 0; s < Scopes; s++)
+            {
+                using var scope = Engine.Scope();
+                for (int i = 0; i < PerScope; i++) _ = a + b;
+            }
+        }
+        Steps();
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 4; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Steps();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        double perCall = (double)fewest / Calls;
+        Assert.True(perCall <= ResultObjectBytes(), $"an Add inside a scope allocates {perCall} bytes per call; its result objects take {ResultObjectBytes()}");
+    }
+
+    [Fact]
     public void Strided_broadcast_add_allocates_at_most_its_result_graph()
     {
         // A transposed operand goes through the strided layout, which lives on the stack; the result is
