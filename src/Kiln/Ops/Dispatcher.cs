@@ -19,7 +19,7 @@ internal static class Dispatcher
         }
         else
         {
-            output = Tensor.Empty(spec.Shape.AsSpan(), spec.DType);
+            output = AllocateOutput(spec, inputs);
             op.ForwardUntyped(inputs, attributes, output);
         }
         if (GradMode.AnomalyDetection) CheckFinite(op, output);
@@ -102,19 +102,41 @@ internal static class Dispatcher
     internal static TensorSpec Infer(OpDef op, OpAttributes attributes, ReadOnlySpan<Tensor> inputs)
     {
         op.CheckArity(inputs.Length);
-        return op.InferUntyped(SpecsOf(inputs), attributes);
+        var buffer = new TensorSpecBuffer();
+        var specs = inputs.Length <= TensorSpecBuffer.Length ? ((Span<TensorSpec>)buffer)[..inputs.Length] : new TensorSpec[inputs.Length];
+        FillSpecs(inputs, specs);
+        return op.InferUntyped(specs, attributes);
     }
 
     internal static TensorSpec[] SpecsOf(ReadOnlySpan<Tensor> inputs)
     {
         var specs = new TensorSpec[inputs.Length];
+        FillSpecs(inputs, specs);
+        return specs;
+    }
+
+    private static void FillSpecs(ReadOnlySpan<Tensor> inputs, Span<TensorSpec> specs)
+    {
         for (int i = 0; i < inputs.Length; i++)
         {
             if (inputs[i] is null) throw new ArgumentNullException($"input {i}");
             if (inputs[i].IsDisposed) throw new ObjectDisposedException(nameof(Tensor), $"input {i} was disposed");
             specs[i] = TensorSpec.Of(inputs[i]);
         }
-        return specs;
+    }
+
+    /// <summary>
+    /// The output tensor for <paramref name="spec"/>. Inference hands back an input's own shape when
+    /// the output has it (elementwise ops), and shapes never change, so the output shares that
+    /// dimension array, and the input's strides array too when the input is laid out contiguously.
+    /// </summary>
+    private static Tensor AllocateOutput(TensorSpec spec, ReadOnlySpan<Tensor> inputs)
+    {
+        var dims = spec.Shape.Dims;
+        foreach (var input in inputs)
+            if (ReferenceEquals(input.ShapeArray, dims) && Shape.IsContiguousStrides(dims, input.StridesArray))
+                return Tensor.Allocate(spec.Shape, spec.DType, input.StridesArray);
+        return Tensor.Allocate(spec.Shape, spec.DType);
     }
 
     private static bool AnyRequiresGrad(ReadOnlySpan<Tensor> inputs)

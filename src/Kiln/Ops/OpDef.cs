@@ -10,6 +10,10 @@ internal abstract class OpDef
     /// <summary>Stable name, used in errors, graphs and files.</summary>
     public abstract string Name { get; }
 
+    /// <summary>The name of this op's autograd nodes ("AddBackward"), made once rather than per recorded call.</summary>
+    internal string BackwardName => _backwardName ??= Name + "Backward";
+    private string? _backwardName;
+
     public virtual FusionKind Fusion => FusionKind.Opaque;
 
     /// <summary>False for ops with no gradient (comparisons, argmax, ...): their outputs never require grad.</summary>

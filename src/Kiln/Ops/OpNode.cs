@@ -15,8 +15,9 @@ internal sealed class OpNode : GradNode
         Attributes = attributes;
         _inputs = inputs;
         RecordEdges(inputs);
-        _name = op.Name + "Backward";
-        _inputVersions = new int[inputs.Length];
+        _name = op.BackwardName;
+        // Versions are only checked for inputs backward reads.
+        _inputVersions = op.BackwardReadsInputs ? new int[inputs.Length] : [];
         if (op.BackwardReadsInputs)
             for (int i = 0; i < inputs.Length; i++) _inputVersions[i] = inputs[i].Version;
     }

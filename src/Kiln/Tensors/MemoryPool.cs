@@ -5,18 +5,28 @@ namespace Kiln;
 /// <summary>
 /// Pooled, 64-byte aligned native buffers. Sizes are rounded up to size classes (four per power of
 /// two, so at most 25% is wasted) and freed buffers are kept per class for reuse, up to a cap on
-/// cached bytes, because training loops allocate the same sizes every step.
+/// cached bytes, because training loops allocate the same sizes every step. Small buffers are kept
+/// first in a cache of the thread that frees them (when that thread also allocates), which it takes
+/// them back from without a lock: an eager op on small tensors frees and allocates the same classes
+/// over and over.
 /// </summary>
 internal static unsafe class MemoryPool
 {
     internal const int Alignment = 64;
     private const int ClassCount = 4 * 48;
 
+    /// <summary>Classes below 16 KiB are cached per thread, up to <see cref="ThreadDepth"/> buffers each.</summary>
+    private const int ThreadClasses = 32;
+    private const int ThreadDepth = 4;
+
     private static readonly Stack<nint>[] Free = CreateBuckets();
     private static long _bytesInUse;
     private static long _bytesCached;
     private static long _peakBytesInUse;
     private static long _allocations;
+
+    [ThreadStatic] private static ThreadCache? _local;
+    private static readonly List<ThreadCache> ThreadCaches = new();
 
     internal static long CacheLimitBytes { get; set; } = KilnEnvironment.PoolCacheBytes;
 
@@ -47,15 +57,16 @@ internal static unsafe class MemoryPool
     {
         (sizeClass, capacity) = SizeClass(bytes);
         nint ptr = 0;
-        if (sizeClass < ClassCount)
+        if (sizeClass < ThreadClasses) ptr = (_local ?? CreateThreadCache()).Take(sizeClass);
+        if (ptr == 0 && sizeClass < ClassCount)
         {
             var bucket = Free[sizeClass];
             lock (bucket)
             {
                 if (bucket.Count > 0) ptr = bucket.Pop();
             }
-            if (ptr != 0) Interlocked.Add(ref _bytesCached, -capacity);
         }
+        if (ptr != 0) Interlocked.Add(ref _bytesCached, -capacity);
         if (ptr == 0)
         {
             ptr = (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
@@ -74,17 +85,108 @@ internal static unsafe class MemoryPool
         Interlocked.Add(ref _bytesInUse, -capacity);
         if (sizeClass < ClassCount && Interlocked.Read(ref _bytesCached) + capacity <= CacheLimitBytes)
         {
-            var bucket = Free[sizeClass];
-            lock (bucket) bucket.Push(ptr);
+            if (sizeClass >= ThreadClasses || _local?.Put(ptr, sizeClass) != true)
+            {
+                var bucket = Free[sizeClass];
+                lock (bucket) bucket.Push(ptr);
+            }
             Interlocked.Add(ref _bytesCached, capacity);
             return;
         }
         NativeMemory.AlignedFree((void*)ptr);
     }
 
+    private static ThreadCache CreateThreadCache()
+    {
+        var cache = new ThreadCache(Thread.CurrentThread);
+        lock (ThreadCaches)
+        {
+            // The buffers of threads that ended move to the shared buckets (still cached), so threads
+            // that come and go (data loader workers) leave nothing stranded.
+            for (int i = ThreadCaches.Count - 1; i >= 0; i--)
+            {
+                if (ThreadCaches[i].Owner.IsAlive) continue;
+                ThreadCaches[i].Drain(free: false);
+                ThreadCaches.RemoveAt(i);
+            }
+            ThreadCaches.Add(cache);
+        }
+        return _local = cache;
+    }
+
+    /// <summary>
+    /// One thread's small buffers. Only its thread takes and puts, but <see cref="Trim"/> empties every
+    /// thread's cache, so each access holds <see cref="_busy"/> (a compare-exchange, cheaper than a lock;
+    /// the owner skips its cache for the one call that finds it busy).
+    /// </summary>
+    private sealed class ThreadCache(Thread owner)
+    {
+        internal Thread Owner { get; } = owner;
+        private readonly nint[] _blocks = new nint[ThreadClasses * ThreadDepth];
+        private readonly int[] _counts = new int[ThreadClasses];
+        private int _busy;
+
+        internal nint Take(int sizeClass)
+        {
+            if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return 0;
+            nint ptr = 0;
+            int n = _counts[sizeClass];
+            if (n > 0)
+            {
+                _counts[sizeClass] = --n;
+                ptr = _blocks[sizeClass * ThreadDepth + n];
+            }
+            Volatile.Write(ref _busy, 0);
+            return ptr;
+        }
+
+        internal bool Put(nint ptr, int sizeClass)
+        {
+            if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
+            int n = _counts[sizeClass];
+            bool kept = n < ThreadDepth;
+            if (kept)
+            {
+                _blocks[sizeClass * ThreadDepth + n] = ptr;
+                _counts[sizeClass] = n + 1;
+            }
+            Volatile.Write(ref _busy, 0);
+            return kept;
+        }
+
+        /// <summary>Frees every buffer (<see cref="Trim"/>), or moves them to the shared buckets (its thread ended); on any thread.</summary>
+        internal void Drain(bool free)
+        {
+            var spin = new SpinWait();
+            while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) spin.SpinOnce();
+            for (int c = 0; c < ThreadClasses; c++)
+            {
+                for (int i = 0; i < _counts[c]; i++)
+                {
+                    nint ptr = _blocks[c * ThreadDepth + i];
+                    if (free)
+                    {
+                        NativeMemory.AlignedFree((void*)ptr);
+                    }
+                    else
+                    {
+                        var bucket = Free[c];
+                        lock (bucket) bucket.Push(ptr);
+                    }
+                }
+                _counts[c] = 0;
+            }
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
     /// <summary>Frees every cached buffer.</summary>
     internal static void Trim()
     {
+        lock (ThreadCaches)
+        {
+            foreach (var cache in ThreadCaches) cache.Drain(free: true);
+        }
         foreach (var bucket in Free)
         {
             lock (bucket)

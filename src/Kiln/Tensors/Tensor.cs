@@ -23,26 +23,41 @@ public sealed partial class Tensor : IDisposable
     internal bool IsView;
 
     internal Tensor(Storage storage, int[] shape, int[] strides, int offset, DType dtype)
+        : this(storage, shape, strides, offset, dtype, checked((int)Shape.Wrap(shape).NumElements))
+    {
+    }
+
+    private Tensor(Storage storage, int[] shape, int[] strides, int offset, DType dtype, int numElements)
     {
         _storage = storage;
         ShapeArray = shape;
         StridesArray = strides;
         OffsetElements = offset;
         DType = dtype;
-        NumElements = checked((int)Shape.Wrap(shape).NumElements);
+        NumElements = numElements;
         TensorScope.Track(this);
     }
 
     /// <summary>A new contiguous tensor with uninitialized memory.</summary>
-    internal static Tensor Empty(ReadOnlySpan<int> shape, DType dtype)
+    internal static Tensor Empty(ReadOnlySpan<int> shape, DType dtype) => Allocate(Shape.Wrap(shape.ToArray()), dtype);
+
+    /// <summary>
+    /// A new contiguous tensor with uninitialized memory that keeps <paramref name="shape"/>'s dimension
+    /// array instead of copying it (shapes never change). <paramref name="contiguousStrides"/>, when
+    /// given, must hold exactly <see cref="Shape.ContiguousStrides"/> of the shape; it is kept too.
+    /// </summary>
+    internal static Tensor Allocate(Shape shape, DType dtype, int[]? contiguousStrides = null)
     {
-        var dims = shape.ToArray();
+        var dims = shape.Dims;
+        long n = 1;
         foreach (var d in dims)
+        {
             if (d < 0) throw new KilnShapeException($"shape {Shape.Format(dims)} has a negative dimension");
-        long n = Shape.Wrap(dims).NumElements;
+            n *= d;
+        }
         if (n > int.MaxValue) throw new KilnShapeException($"shape {Shape.Format(dims)} has {n} elements; Kiln tensors hold at most {int.MaxValue}");
         var storage = Storage.Allocate(Math.Max(n, 1) * dtype.ElementSize());
-        return new Tensor(storage, dims, Shape.ContiguousStrides(dims), 0, dtype);
+        return new Tensor(storage, dims, contiguousStrides ?? Shape.SharedContiguousStrides(dims), 0, dtype, (int)n);
     }
 
     /// <summary>A new contiguous tensor filled with zeros.</summary>
@@ -76,7 +91,7 @@ public sealed partial class Tensor : IDisposable
     public int NumElements { get; }
 
     /// <summary>Elements to step over to move one along each dimension.</summary>
-    public int[] Strides => (int[])StridesArray.Clone();
+    public int[] Strides => StridesArray.AsSpan().ToArray();
 
     /// <summary>Index of the first element in the underlying storage.</summary>
     public int StorageOffset => OffsetElements;

@@ -9,14 +9,21 @@ public sealed class TensorScope : IDisposable
 {
     [ThreadStatic] private static TensorScope? _current;
 
+    // The list of an ended scope, kept for the thread's next one: a training loop opens a scope per
+    // step and tracks about as many tensors each time, so the list stops growing after the first.
+    [ThreadStatic] private static List<Tensor>? _spare;
+    private const int SpareCapacityLimit = 1 << 16;
+
     private readonly TensorScope? _outer;
-    private readonly List<Tensor> _owned = new();
+    private List<Tensor>? _owned;
     private bool _disposed;
 
     internal TensorScope()
     {
         _outer = _current;
         _current = this;
+        _owned = _spare ?? new List<Tensor>();
+        _spare = null;
     }
 
     internal static TensorScope? Current => _current;
@@ -27,7 +34,8 @@ public sealed class TensorScope : IDisposable
         get
         {
             int n = 0;
-            foreach (var t in _owned) if (t.Scope == this) n++;
+            if (_owned is not null)
+                foreach (var t in _owned) if (t.Scope == this) n++;
             return n;
         }
     }
@@ -37,13 +45,13 @@ public sealed class TensorScope : IDisposable
         var s = _current;
         if (s is null) return;
         t.Scope = s;
-        s._owned.Add(t);
+        s._owned!.Add(t);
     }
 
     internal void Adopt(Tensor t)
     {
         t.Scope = this;
-        _owned.Add(t);
+        (_owned ??= new List<Tensor>()).Add(t);
     }
 
     internal TensorScope? Outer => _outer;
@@ -64,8 +72,11 @@ public sealed class TensorScope : IDisposable
             throw new InvalidOperationException("TensorScope disposed out of order: dispose inner scopes before outer ones, on the thread that created them");
         _disposed = true;
         _current = _outer;
-        foreach (var t in _owned)
+        var owned = _owned!;
+        _owned = null;
+        foreach (var t in owned)
             if (t.Scope == this) t.Dispose();
-        _owned.Clear();
+        owned.Clear();
+        if (owned.Capacity <= SpareCapacityLimit) _spare = owned;
     }
 }

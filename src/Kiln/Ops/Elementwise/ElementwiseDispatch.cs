@@ -4,7 +4,9 @@ namespace Kiln.Ops;
 
 /// <summary>
 /// The one place elementwise ops switch on dtype: each op names its operator struct per element type
-/// and these methods pick the instantiation and run the broadcasting loop.
+/// and these methods pick the instantiation and run the broadcasting loop. Operands laid out densely
+/// in the output's order (same element count and contiguous, or a single broadcast element) skip the
+/// layout and go to the operator in one span call, which is most calls and all the tiny ones.
 /// </summary>
 internal static unsafe class ElementwiseDispatch
 {
@@ -12,11 +14,10 @@ internal static unsafe class ElementwiseDispatch
         where TF32 : IUnarySpanOperator<float, float>
         where TF64 : IUnarySpanOperator<double, double>
     {
-        var layout = StridedLayout.Create(y.ShapeArray, y.StridesArray, (x.ShapeArray, x.StridesArray));
         switch (x.DType)
         {
-            case DType.Float32: ElementwiseLoop.Unary<float, float, TF32>(layout, (float*)x.DataPointer, (float*)y.DataPointer); break;
-            case DType.Float64: ElementwiseLoop.Unary<double, double, TF64>(layout, (double*)x.DataPointer, (double*)y.DataPointer); break;
+            case DType.Float32: RunUnary<float, float, TF32>(x, y); break;
+            case DType.Float64: RunUnary<double, double, TF64>(x, y); break;
             default: throw new InvalidOperationException($"no float kernel for {x.DType.Name()}");
         }
     }
@@ -27,11 +28,10 @@ internal static unsafe class ElementwiseDispatch
         where TI32 : IUnarySpanOperator<int, int>
         where TI64 : IUnarySpanOperator<long, long>
     {
-        var layout = StridedLayout.Create(y.ShapeArray, y.StridesArray, (x.ShapeArray, x.StridesArray));
         switch (x.DType)
         {
-            case DType.Int32: ElementwiseLoop.Unary<int, int, TI32>(layout, (int*)x.DataPointer, (int*)y.DataPointer); break;
-            case DType.Int64: ElementwiseLoop.Unary<long, long, TI64>(layout, (long*)x.DataPointer, (long*)y.DataPointer); break;
+            case DType.Int32: RunUnary<int, int, TI32>(x, y); break;
+            case DType.Int64: RunUnary<long, long, TI64>(x, y); break;
             default: Unary<TF32, TF64>(x, y); break;
         }
     }
@@ -40,11 +40,10 @@ internal static unsafe class ElementwiseDispatch
         where TF32 : IBinarySpanOperator<float, float>
         where TF64 : IBinarySpanOperator<double, double>
     {
-        var layout = BinaryLayout(a, b, y);
         switch (a.DType)
         {
-            case DType.Float32: ElementwiseLoop.Binary<float, float, TF32>(layout, (float*)a.DataPointer, (float*)b.DataPointer, (float*)y.DataPointer); break;
-            case DType.Float64: ElementwiseLoop.Binary<double, double, TF64>(layout, (double*)a.DataPointer, (double*)b.DataPointer, (double*)y.DataPointer); break;
+            case DType.Float32: RunBinary<float, float, TF32>(a, b, y); break;
+            case DType.Float64: RunBinary<double, double, TF64>(a, b, y); break;
             default: throw new InvalidOperationException($"no float kernel for {a.DType.Name()}");
         }
     }
@@ -57,8 +56,8 @@ internal static unsafe class ElementwiseDispatch
     {
         switch (a.DType)
         {
-            case DType.Int32: ElementwiseLoop.Binary<int, int, TI32>(BinaryLayout(a, b, y), (int*)a.DataPointer, (int*)b.DataPointer, (int*)y.DataPointer); break;
-            case DType.Int64: ElementwiseLoop.Binary<long, long, TI64>(BinaryLayout(a, b, y), (long*)a.DataPointer, (long*)b.DataPointer, (long*)y.DataPointer); break;
+            case DType.Int32: RunBinary<int, int, TI32>(a, b, y); break;
+            case DType.Int64: RunBinary<long, long, TI64>(a, b, y); break;
             default: Binary<TF32, TF64>(a, b, y); break;
         }
     }
@@ -68,11 +67,10 @@ internal static unsafe class ElementwiseDispatch
         where TF32 : struct, IUnaryVectorOperator<float>
         where TF64 : struct, IUnaryVectorOperator<double>
     {
-        var layout = StridedLayout.Create(y.ShapeArray, y.StridesArray, (x.ShapeArray, x.StridesArray));
         switch (x.DType)
         {
-            case DType.Float32: ElementwiseLoop.Unary(layout, (float*)x.DataPointer, (float*)y.DataPointer, f32); break;
-            case DType.Float64: ElementwiseLoop.Unary(layout, (double*)x.DataPointer, (double*)y.DataPointer, f64); break;
+            case DType.Float32: RunUnaryVector<float, TF32>(x, y, f32); break;
+            case DType.Float64: RunUnaryVector<double, TF64>(x, y, f64); break;
             default: throw new InvalidOperationException($"no float kernel for {x.DType.Name()}");
         }
     }
@@ -84,11 +82,10 @@ internal static unsafe class ElementwiseDispatch
         where TI32 : struct, IUnaryVectorOperator<int>
         where TI64 : struct, IUnaryVectorOperator<long>
     {
-        var layout = StridedLayout.Create(y.ShapeArray, y.StridesArray, (x.ShapeArray, x.StridesArray));
         switch (x.DType)
         {
-            case DType.Int32: ElementwiseLoop.Unary(layout, (int*)x.DataPointer, (int*)y.DataPointer, i32); break;
-            case DType.Int64: ElementwiseLoop.Unary(layout, (long*)x.DataPointer, (long*)y.DataPointer, i64); break;
+            case DType.Int32: RunUnaryVector<int, TI32>(x, y, i32); break;
+            case DType.Int64: RunUnaryVector<long, TI64>(x, y, i64); break;
             default: UnaryVector(x, y, f32, f64); break;
         }
     }
@@ -96,49 +93,123 @@ internal static unsafe class ElementwiseDispatch
     /// <summary>A comparison of two same-dtype tensors (any dtype) into a bool tensor.</summary>
     internal static void Compare<TPredicate>(Tensor a, Tensor b, Tensor y) where TPredicate : IComparisonPredicate
     {
-        var layout = BinaryLayout(a, b, y);
-        var d = (byte*)y.DataPointer;
-        void* pa = a.DataPointer, pb = b.DataPointer;
         switch (a.DType)
         {
-            case DType.Float32: ElementwiseLoop.Binary<float, byte, ComparisonOperator<float, TPredicate>>(layout, (float*)pa, (float*)pb, d); break;
-            case DType.Float64: ElementwiseLoop.Binary<double, byte, ComparisonOperator<double, TPredicate>>(layout, (double*)pa, (double*)pb, d); break;
-            case DType.Int32: ElementwiseLoop.Binary<int, byte, ComparisonOperator<int, TPredicate>>(layout, (int*)pa, (int*)pb, d); break;
-            case DType.Int64: ElementwiseLoop.Binary<long, byte, ComparisonOperator<long, TPredicate>>(layout, (long*)pa, (long*)pb, d); break;
-            case DType.Int8: ElementwiseLoop.Binary<sbyte, byte, ComparisonOperator<sbyte, TPredicate>>(layout, (sbyte*)pa, (sbyte*)pb, d); break;
+            case DType.Float32: RunBinary<float, byte, ComparisonOperator<float, TPredicate>>(a, b, y); break;
+            case DType.Float64: RunBinary<double, byte, ComparisonOperator<double, TPredicate>>(a, b, y); break;
+            case DType.Int32: RunBinary<int, byte, ComparisonOperator<int, TPredicate>>(a, b, y); break;
+            case DType.Int64: RunBinary<long, byte, ComparisonOperator<long, TPredicate>>(a, b, y); break;
+            case DType.Int8: RunBinary<sbyte, byte, ComparisonOperator<sbyte, TPredicate>>(a, b, y); break;
             case DType.UInt8:
-            case DType.Bool: ElementwiseLoop.Binary<byte, byte, ComparisonOperator<byte, TPredicate>>(layout, (byte*)pa, (byte*)pb, d); break;
+            case DType.Bool: RunBinary<byte, byte, ComparisonOperator<byte, TPredicate>>(a, b, y); break;
             default: throw new InvalidOperationException($"no comparison kernel for {a.DType.Name()}");
         }
     }
 
     /// <summary>A byte-wise op on bool tensors (bools are stored as 0/1 bytes).</summary>
     internal static void Bool<TOp>(Tensor a, Tensor b, Tensor y) where TOp : IBinarySpanOperator<byte, byte>
-        => ElementwiseLoop.Binary<byte, byte, TOp>(BinaryLayout(a, b, y), (byte*)a.DataPointer, (byte*)b.DataPointer, (byte*)y.DataPointer);
+        => RunBinary<byte, byte, TOp>(a, b, y);
 
     /// <summary>A byte-wise op on one bool tensor.</summary>
     internal static void Bool<TOp>(Tensor x, Tensor y) where TOp : IUnarySpanOperator<byte, byte>
-    {
-        var layout = StridedLayout.Create(y.ShapeArray, y.StridesArray, (x.ShapeArray, x.StridesArray));
-        ElementwiseLoop.Unary<byte, byte, TOp>(layout, (byte*)x.DataPointer, (byte*)y.DataPointer);
-    }
+        => RunUnary<byte, byte, TOp>(x, y);
 
     /// <summary>y = condition ? a : b with broadcasting; any dtype, moved as raw bits of its size.</summary>
     internal static void Where(Tensor condition, Tensor a, Tensor b, Tensor y)
     {
-        var layout = StridedLayout.Create(y.ShapeArray, y.StridesArray,
-            (condition.ShapeArray, condition.StridesArray), (a.ShapeArray, a.StridesArray), (b.ShapeArray, b.StridesArray));
-        var c = (byte*)condition.DataPointer;
-        void* pa = a.DataPointer, pb = b.DataPointer, py = y.DataPointer;
         switch (a.DType.ElementSize())
         {
-            case 1: ElementwiseLoop.Ternary<byte, byte, byte, WhereOperator<byte>>(layout, c, (byte*)pa, (byte*)pb, (byte*)py); break;
-            case 4: ElementwiseLoop.Ternary<byte, uint, uint, WhereOperator<uint>>(layout, c, (uint*)pa, (uint*)pb, (uint*)py); break;
-            case 8: ElementwiseLoop.Ternary<byte, ulong, ulong, WhereOperator<ulong>>(layout, c, (ulong*)pa, (ulong*)pb, (ulong*)py); break;
+            case 1: RunWhere<byte>(condition, a, b, y); break;
+            case 4: RunWhere<uint>(condition, a, b, y); break;
+            case 8: RunWhere<ulong>(condition, a, b, y); break;
             default: throw new InvalidOperationException($"no Where kernel for {a.DType.Name()}");
         }
     }
 
     internal static StridedLayout BinaryLayout(Tensor a, Tensor b, Tensor y)
         => StridedLayout.Create(y.ShapeArray, y.StridesArray, (a.ShapeArray, a.StridesArray), (b.ShapeArray, b.StridesArray));
+
+    private static StridedLayout UnaryLayout(Tensor x, Tensor y)
+        => StridedLayout.Create(y.ShapeArray, y.StridesArray, (x.ShapeArray, x.StridesArray));
+
+    /// <summary>
+    /// True when <paramref name="x"/>'s elements line up one to one with the output's <paramref name="n"/>
+    /// in memory order: it broadcasts to the output, so with as many elements it differs from the output's
+    /// shape only by dimensions of size 1, and contiguous, both are dense in the same order.
+    /// </summary>
+    private static bool Dense(Tensor x, int n) => x.NumElements == n && x.IsContiguous;
+
+    private static void RunUnary<TIn, TOut, TOp>(Tensor x, Tensor y)
+        where TIn : unmanaged
+        where TOut : unmanaged
+        where TOp : IUnarySpanOperator<TIn, TOut>
+    {
+        int n = y.NumElements;
+        if (n == 0) return;
+        if (y.IsContiguous && Dense(x, n))
+        {
+            TOp.Invoke(new ReadOnlySpan<TIn>(x.DataPointer, n), new Span<TOut>(y.DataPointer, n));
+            return;
+        }
+        ElementwiseLoop.Unary<TIn, TOut, TOp>(UnaryLayout(x, y), (TIn*)x.DataPointer, (TOut*)y.DataPointer);
+    }
+
+    private static void RunUnaryVector<T, TOp>(Tensor x, Tensor y, TOp op)
+        where T : unmanaged
+        where TOp : struct, IUnaryVectorOperator<T>
+    {
+        int n = y.NumElements;
+        if (n == 0) return;
+        if (y.IsContiguous && Dense(x, n))
+        {
+            UnaryVectorLoop.Run(new ReadOnlySpan<T>(x.DataPointer, n), new Span<T>(y.DataPointer, n), op);
+            return;
+        }
+        ElementwiseLoop.Unary(UnaryLayout(x, y), (T*)x.DataPointer, (T*)y.DataPointer, op);
+    }
+
+    private static void RunBinary<T, TOut, TOp>(Tensor a, Tensor b, Tensor y)
+        where T : unmanaged
+        where TOut : unmanaged
+        where TOp : IBinarySpanOperator<T, TOut>
+    {
+        int n = y.NumElements;
+        if (n == 0) return;
+        if (y.IsContiguous)
+        {
+            var d = new Span<TOut>(y.DataPointer, n);
+            bool denseA = Dense(a, n), denseB = Dense(b, n);
+            if (denseA && denseB)
+            {
+                TOp.Invoke(new ReadOnlySpan<T>(a.DataPointer, n), new ReadOnlySpan<T>(b.DataPointer, n), d);
+                return;
+            }
+            if (denseA && b.NumElements == 1)
+            {
+                TOp.Invoke(new ReadOnlySpan<T>(a.DataPointer, n), *(T*)b.DataPointer, d);
+                return;
+            }
+            if (denseB && a.NumElements == 1)
+            {
+                TOp.Invoke(*(T*)a.DataPointer, new ReadOnlySpan<T>(b.DataPointer, n), d);
+                return;
+            }
+        }
+        ElementwiseLoop.Binary<T, TOut, TOp>(BinaryLayout(a, b, y), (T*)a.DataPointer, (T*)b.DataPointer, (TOut*)y.DataPointer);
+    }
+
+    private static void RunWhere<T>(Tensor condition, Tensor a, Tensor b, Tensor y) where T : unmanaged
+    {
+        int n = y.NumElements;
+        if (n == 0) return;
+        if (y.IsContiguous && Dense(condition, n) && Dense(a, n) && Dense(b, n))
+        {
+            WhereOperator<T>.Invoke(new ReadOnlySpan<byte>(condition.DataPointer, n), new ReadOnlySpan<T>(a.DataPointer, n),
+                new ReadOnlySpan<T>(b.DataPointer, n), new Span<T>(y.DataPointer, n));
+            return;
+        }
+        var layout = StridedLayout.Create(y.ShapeArray, y.StridesArray,
+            (condition.ShapeArray, condition.StridesArray), (a.ShapeArray, a.StridesArray), (b.ShapeArray, b.StridesArray));
+        ElementwiseLoop.Ternary<byte, T, T, WhereOperator<T>>(layout, (byte*)condition.DataPointer, (T*)a.DataPointer, (T*)b.DataPointer, (T*)y.DataPointer);
+    }
 }

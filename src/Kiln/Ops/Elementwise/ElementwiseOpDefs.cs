@@ -82,9 +82,9 @@ internal abstract class BinaryElementwiseOp : OpDef<NoAttributes>
             throw Error($"dtypes differ: {x.DType.Name()} and {y.DType.Name()}", inputs);
         if (!x.DType.IsFloatingPoint() && !(AcceptsIntegers && x.DType is DType.Int32 or DType.Int64))
             throw Error($"expects floating-point{(AcceptsIntegers ? " or int32/int64" : "")} tensors, got {x.DType.Name()}", inputs);
-        var shape = Kiln.Shape.Broadcast(x.Shape.AsSpan(), y.Shape.AsSpan())
-            ?? throw Error($"shapes {x.Shape} and {y.Shape} do not broadcast", inputs);
-        return new TensorSpec(Kiln.Shape.Wrap(shape), OutputDType(x.DType));
+        if (!Kiln.Shape.TryBroadcast(x.Shape, y.Shape, out var shape))
+            throw Error($"shapes {x.Shape} and {y.Shape} do not broadcast", inputs);
+        return new TensorSpec(shape, OutputDType(x.DType));
     }
 
     public override Tensor Reference(ReadOnlySpan<Tensor> inputs, NoAttributes a)
@@ -222,9 +222,9 @@ internal abstract class ComparisonOp<TPredicate> : BinaryElementwiseOp where TPr
         var (x, y) = (inputs[0], inputs[1]);
         if (x.DType != y.DType)
             throw Error($"dtypes differ: {x.DType.Name()} and {y.DType.Name()}", inputs);
-        var shape = Kiln.Shape.Broadcast(x.Shape.AsSpan(), y.Shape.AsSpan())
-            ?? throw Error($"shapes {x.Shape} and {y.Shape} do not broadcast", inputs);
-        return new TensorSpec(Kiln.Shape.Wrap(shape), DType.Bool);
+        if (!Kiln.Shape.TryBroadcast(x.Shape, y.Shape, out var shape))
+            throw Error($"shapes {x.Shape} and {y.Shape} do not broadcast", inputs);
+        return new TensorSpec(shape, DType.Bool);
     }
 
     public override void Forward(ReadOnlySpan<Tensor> inputs, NoAttributes a, Tensor output)
@@ -259,9 +259,9 @@ internal abstract class LogicalBinaryOp : BinaryElementwiseOp
         var (x, y) = (inputs[0], inputs[1]);
         if (x.DType != DType.Bool || y.DType != DType.Bool)
             throw Error($"expects bool tensors, got {x.DType.Name()} and {y.DType.Name()}", inputs);
-        var shape = Kiln.Shape.Broadcast(x.Shape.AsSpan(), y.Shape.AsSpan())
-            ?? throw Error($"shapes {x.Shape} and {y.Shape} do not broadcast", inputs);
-        return new TensorSpec(Kiln.Shape.Wrap(shape), DType.Bool);
+        if (!Kiln.Shape.TryBroadcast(x.Shape, y.Shape, out var shape))
+            throw Error($"shapes {x.Shape} and {y.Shape} do not broadcast", inputs);
+        return new TensorSpec(shape, DType.Bool);
     }
 
     public override Tensor Reference(ReadOnlySpan<Tensor> inputs, NoAttributes a)

@@ -101,11 +101,18 @@ namespace Kiln.Ops
         }
 
         /// <summary>The number of feature vectors in x: the product of its leading dimensions.</summary>
-        private static int LeadingRows(Tensor x) => (int)Kiln.Shape.Wrap(x.ShapeArray[..^1]).NumElements;
+        private static int LeadingRows(Tensor x)
+        {
+            int rows = 1;
+            for (int i = 0; i < x.Rank - 1; i++) rows *= x.ShapeArray[i];
+            return rows;
+        }
 
         /// <summary>How GEMM reads x as a rows × features matrix (all leading dimensions as rows); false when it needs a copy.</summary>
         private static bool InputRows(Tensor x, int rows, int features, out bool trans, out int ld)
         {
+            // Dense rows need no view arithmetic (and no arrays): row i starts at i·features.
+            if (x.IsContiguous) return MatrixLayout.TryGemmOperand(rows, features, features, 1, out trans, out ld);
             var strides = ReshapeOp.ViewStrides(x.ShapeArray, x.StridesArray, [rows, features]);
             if (strides is null)
             {
