@@ -30,8 +30,8 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IRead
         if (peaks.Count > 0)
         {
             md.Append($"**FP32 peak** ({FmaPeak.Chains} independent Vector256 FMA chains per thread): ");
-            md.AppendJoin("; ", peaks.Select(p => $"{p.Threads}T {Cell(p.Result)} GFLOP/s"));
-            md.AppendLine().AppendLine();
+            md.AppendJoin("; ", peaks.Select(p => $"{p.Threads}T {Cell(p.Result)} GFLOP/s, best {Fmt(p.Result!.Samples.Max())}"));
+            md.AppendLine(". The % peak columns divide a median by the best peak sample at the same thread count.").AppendLine();
         }
         if (!peer.Available) md.AppendLine($"**PyTorch not measured**: {peer.Detail}. Kiln only.").AppendLine();
 
@@ -93,7 +93,7 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IRead
     }
 
     private static string PercentOfPeak(BenchResult? r, BenchResult? peak) =>
-        r is null || peak is null || r.Unit != Unit.GflopPerSecond ? "" : (100 * r.Median / peak.Median).ToString("F0", Invariant) + "%";
+        r is null || peak is null || r.Unit != Unit.GflopPerSecond ? "" : (100 * r.Median / peak.Samples.Max()).ToString("F0", Invariant) + "%";
 
     /// <summary>Three significant digits, plain notation.</summary>
     private static string Fmt(double v)
