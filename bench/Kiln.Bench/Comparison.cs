@@ -18,7 +18,7 @@ internal sealed class Comparison(BenchOptions options)
 
     private readonly List<BenchResult> _results = [];
     private readonly List<RunSettings> _settings = [];
-    private readonly List<string> _failures = [];
+    private readonly List<string> _problems = [];
     private readonly List<string> _raw = [];
 
     internal int Run()
@@ -40,7 +40,7 @@ internal sealed class Comparison(BenchOptions options)
             }
         }
 
-        var report = new MarkdownReport(options, peer, _results, _settings, _failures)
+        var report = new MarkdownReport(options, peer, _results, _settings, _problems)
         {
             LoadBefore = loadBefore,
             LoadAfter = MachineInfo.LoadAverage(),
@@ -49,7 +49,7 @@ internal sealed class Comparison(BenchOptions options)
         Console.Write(report);
         if (options.OutFile is not null) File.WriteAllText(options.OutFile, report);
         if (options.RawFile is not null) File.WriteAllLines(options.RawFile, _raw);
-        return _failures.Count == 0 ? 0 : 1;
+        return _problems.Count == 0 ? 0 : 1;
     }
 
     private void RunKiln(int round, string group, int threads)
@@ -85,9 +85,14 @@ internal sealed class Comparison(BenchOptions options)
             }
             _raw.Add(line);
         }
+        foreach (var warning in outcome.Stderr.Split('\n').Where(l => l.StartsWith("warning:", StringComparison.Ordinal)))
+        {
+            _problems.Add($"{what}: {warning.Trim()}");
+            Progress($"{what}: {warning.Trim()}");
+        }
         if (!outcome.Succeeded)
         {
-            _failures.Add($"{what}: {outcome.Failure()}");
+            _problems.Add($"{what}: FAILED {outcome.Failure()}");
             Progress($"{what}: FAILED {outcome.Failure()}");
         }
         else

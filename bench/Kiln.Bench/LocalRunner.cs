@@ -25,10 +25,16 @@ internal static class LocalRunner
         bool first = true;
         foreach (var workload in workloads)
         {
+            long before = Engine.MemoryStats().BytesInUse;
             Timing timing;
             using (var prepared = workload.Prepare())
                 timing = Measurement.Run(prepared.Call, options.Measure, first);
             first = false;
+            // Memory still in use means the call left tensors to the finalizer: its timing then
+            // includes fresh allocations and collection, not Kiln's steady state.
+            long leaked = Engine.MemoryStats().BytesInUse - before;
+            if (leaked > 0)
+                Console.Error.WriteLine($"warning: {workload.Group} '{workload.Name}' left {leaked} bytes of tensors unreleased; wrap the call in Engine.Scope()");
             var result = BenchResult.From(workload, "kiln", threads, timing);
             Console.WriteLine(options.Json ? result.ToJson() : Describe(result));
         }

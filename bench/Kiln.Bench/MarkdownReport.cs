@@ -10,7 +10,7 @@ namespace Kiln.Bench;
 /// ratio, which side is faster, and GEMM rates as a share of the peak), then the settings used.
 /// </summary>
 internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IReadOnlyList<BenchResult> results,
-    IReadOnlyList<RunSettings> settings, IReadOnlyList<string> failures)
+    IReadOnlyList<RunSettings> settings, IReadOnlyList<string> problems)
 {
     internal string LoadBefore { get; init; } = "unknown";
     internal string LoadAfter { get; init; } = "unknown";
@@ -74,7 +74,7 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IRead
             if (merged.Count > 0) md.AppendLine($"- {(impl == "kiln" ? "Kiln" : "PyTorch")}: {string.Join("; ", merged)}.");
         }
         if (peer.Available) md.AppendLine($"- PyTorch environment per process: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = MKL_NUM_THREADS = threads, OMP_WAIT_POLICY=PASSIVE; {peer.Python} {peer.Script}.");
-        foreach (var f in failures) md.AppendLine($"- FAILED {f}");
+        foreach (var p in problems) md.AppendLine($"- Problem: {p}");
         return md.ToString();
     }
 
