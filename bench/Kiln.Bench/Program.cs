@@ -1,0 +1,19 @@
+using Kiln.Bench;
+
+try
+{
+    var options = BenchOptions.Parse(args);
+    if (options.Help)
+    {
+        Console.WriteLine(BenchOptions.Usage);
+        return 0;
+    }
+    if (options.Compare) return new Comparison(options).Run();
+    return LocalRunner.Run(options);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"Kiln.Bench: {e.Message}");
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
