@@ -29,9 +29,9 @@ public sealed class ReadmeExampleTests
             {
                 w.SubInPlace(w.Grad! * 0.5);
                 b.SubInPlace(b.Grad! * 0.5);
+                w.Grad!.ZeroInPlace();
+                b.Grad!.ZeroInPlace();
             }
-            w.Grad = null;
-            b.Grad = null;
             if (step == 0) first = loss.Item();
             last = loss.Item();
         }
