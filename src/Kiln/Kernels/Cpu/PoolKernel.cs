@@ -35,7 +35,115 @@ internal static unsafe class PoolKernel
 
     // ---- max ----
 
-    internal static void MaxForward<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>output = the maximum of each window of each plane, planes spread over <paramref name="pool"/> (null: this thread).</summary>
+    internal static void MaxForward<T>(in Window w, int planes, T* input, T* output, WorkerPool? pool = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new MaxJob<T>(w, backward: false, null, input, output);
+        RunPlanes(w, planes, pool ?? WorkerPool.Shared, ref job);
+    }
+
+    /// <summary>gradInput = 0, then each output gradient is added at its window's maximum in <paramref name="input"/>; planes spread over <paramref name="pool"/>.</summary>
+    internal static void MaxBackward<T>(in Window w, int planes, T* grad, T* input, T* gradInput, WorkerPool? pool = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new MaxJob<T>(w, backward: true, grad, input, gradInput);
+        RunPlanes(w, planes, pool ?? WorkerPool.Shared, ref job);
+    }
+
+    /// <summary>Planes are independent, so any split gives the same bits; a share is at least a few thousand inputs.</summary>
+    private static void RunPlanes<TJob>(in Window w, int planes, WorkerPool pool, ref TJob job) where TJob : unmanaged, IWorkerJob
+        => pool.For(planes, Math.Max(1, (1 << 14) / Math.Max(1, w.InArea)), ref job);
+
+    private readonly struct MaxJob<T>(Window w, bool backward, T* grad, T* input, T* output) : IWorkerJob where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int start, int end)
+        {
+            int planes = end - start;
+            T* x = input + (nint)start * w.InArea;
+            if (backward)
+            {
+                T* dy = grad + (nint)start * w.OutArea, dx = output + (nint)start * w.InArea;
+                if (IsTwoByTwo(w)) MaxBackwardTwoByTwo(w, planes, dy, x, dx);
+                else MaxBackwardPlanes(w, planes, dy, x, dx);
+            }
+            else
+            {
+                T* y = output + (nint)start * w.OutArea;
+                if (IsTwoByTwo(w)) MaxForwardTwoByTwo(w, planes, x, y);
+                else MaxForwardPlanes(w, planes, x, y);
+            }
+        }
+    }
+
+    /// <summary>The common 2×2 window with stride 2, no padding or dilation: every window lies inside the input.</summary>
+    private static bool IsTwoByTwo(in Window w) =>
+        w.KernelHeight == 2 && w.KernelWidth == 2 && w.StrideHeight == 2 && w.StrideWidth == 2 && w.PadHeight == 0 && w.PadWidth == 0
+        && w.DilationHeight == 1 && w.DilationWidth == 1 && 2 * w.OutHeight <= w.Height && 2 * w.OutWidth <= w.Width;
+
+    /// <summary>The larger of two values, NaN if either is (PyTorch's rule).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static T MaxOrNaN<T>(T best, T v) where T : unmanaged, IFloatingPointIeee754<T> => v > best || T.IsNaN(v) ? v : best;
+
+    private static void MaxForwardTwoByTwo<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = w.Width, ow = w.OutWidth;
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * w.InArea;
+            T* y = output + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, y += ow)
+            {
+                T* r0 = x + (nint)(2 * oy) * width, r1 = r0 + width;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    // Rows first, then columns, as the general path merges them.
+                    T left = MaxOrNaN(r0[2 * ox], r1[2 * ox]), right = MaxOrNaN(r0[2 * ox + 1], r1[2 * ox + 1]);
+                    y[ox] = MaxOrNaN(left, right);
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes every covered input's gradient directly (the output gradient at the window's maximum, 0 beside it), so no clearing pass.</summary>
+    private static void MaxBackwardTwoByTwo<T>(in Window w, int planes, T* grad, T* input, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = w.Width, ow = w.OutWidth;
+        // Odd sizes leave the last row or column outside every window: those get zeros first.
+        if (2 * w.OutHeight != w.Height || 2 * ow != width) new Span<T>(gradInput, checked(planes * w.InArea)).Clear();
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * w.InArea;
+            T* dx = gradInput + (nint)p * w.InArea;
+            T* dy = grad + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, dy += ow)
+            {
+                nint top = (nint)(2 * oy) * width;
+                T* r0 = x + top, r1 = r0 + width, d0 = dx + top, d1 = d0 + width;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int c = 2 * ox;
+                    // The first maximum in window order wins, a later NaN replaces it (as ArgMax).
+                    T best = r0[c];
+                    int arg = 0;
+                    T v = r0[c + 1];
+                    bool take = v > best || T.IsNaN(v);
+                    best = take ? v : best; arg = take ? 1 : arg;
+                    v = r1[c];
+                    take = v > best || T.IsNaN(v);
+                    best = take ? v : best; arg = take ? 2 : arg;
+                    v = r1[c + 1];
+                    take = v > best || T.IsNaN(v);
+                    arg = take ? 3 : arg;
+                    T g = dy[ox] + T.Zero;   // as 0 + g in the general path: -0 becomes +0
+                    d0[c] = arg == 0 ? g : T.Zero;
+                    d0[c + 1] = arg == 1 ? g : T.Zero;
+                    d1[c] = arg == 2 ? g : T.Zero;
+                    d1[c + 1] = arg == 3 ? g : T.Zero;
+                }
+            }
+        }
+    }
+
+    private static void MaxForwardPlanes<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* rowMax = ConvScratch.Get<T>(w.Width);
         var merged = new Span<T>(rowMax, w.Width);
@@ -137,8 +245,7 @@ internal static unsafe class PoolKernel
         return arg;
     }
 
-    /// <summary>gradInput = 0, then each output gradient is added at its window's maximum in <paramref name="input"/>.</summary>
-    internal static void MaxBackward<T>(in Window w, int planes, T* grad, T* input, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void MaxBackwardPlanes<T>(in Window w, int planes, T* grad, T* input, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         new Span<T>(gradInput, checked(planes * w.InArea)).Clear();
         for (int p = 0; p < planes; p++)
