@@ -216,6 +216,9 @@ public sealed unsafe class ConvKernelTests
         var rng = new Random(11);
         CheckAllThree(new ConvGeometry(13, 3, 9, 11, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 9, 11), rng);
         CheckAllThree(new ConvGeometry(ConvKernel.ReductionChunks + 1, 4, 6, 7, 4, 2, 5, 5, 1, 1, 2, 2, 1, 1, 6, 7), rng);
+        // Patches shorter than the filter count: the weight-gradient partials are computed transposed.
+        CheckAllThree(new ConvGeometry(10, 1, 8, 9, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1, 8, 9), rng);
+        CheckAllThree(new ConvGeometry(9, 4, 6, 6, 24, 2, 2, 2, 1, 1, 0, 0, 1, 1, 5, 5), rng);
     }
 
     [Theory]

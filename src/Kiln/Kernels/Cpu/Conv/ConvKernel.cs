@@ -80,13 +80,43 @@ internal static unsafe class ConvKernel
             return;
         }
         T* partials = ConvScratch.Partials<T>((long)chunks * size);
-        var job = new WeightChunksJob<T>(g, input, grad, partials, chunks);
+        bool transposed = TransposedPartials(g);
+        var job = new WeightChunksJob<T>(g, input, grad, partials, chunks, transposed);
         if (pool is null || pool.Parts(chunks, 1) <= 1) job.Run(0, chunks, pool);
         else pool.For(chunks, 1, ref job);
         // Partials summed in chunk order: the same additions whatever ran where.
+        if (transposed)
+        {
+            SumTransposed(g, partials, chunks, gradWeight);
+            return;
+        }
         var sum = new Span<T>(gradWeight, size);
         new ReadOnlySpan<T>(partials, size).CopyTo(sum);
         for (int c = 1; c < chunks; c++) TensorPrimitives.Add(sum, new ReadOnlySpan<T>(partials + (nint)c * size, size), sum);
+    }
+
+    /// <summary>
+    /// Short patches (a first layer's one channel: 25 taps against 32 filters) multiply faster as
+    /// unfold(input)·gradᵀ, a [patch, filters] partial: the GEMM packs fewer, longer panels.
+    /// </summary>
+    private static bool TransposedPartials(in ConvGeometry g) => !g.IsPointwise && g.PatchSize < g.GroupOutChannels;
+
+    /// <summary>gradWeight[group, o, t] = Σ over chunks, in order, of partial[chunk, group, t, o].</summary>
+    private static void SumTransposed<T>(in ConvGeometry g, T* partials, int chunks, T* gradWeight) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = g.GroupOutChannels, k = g.PatchSize, size = g.OutChannels * k;
+        for (int group = 0; group < g.Groups; group++)
+        {
+            T* dw = gradWeight + (nint)group * og * k;
+            for (int o = 0; o < og; o++)
+            for (int t = 0; t < k; t++)
+            {
+                T* p = partials + (nint)group * og * k + (nint)t * og + o;
+                T total = p[0];
+                for (int c = 1; c < chunks; c++) total += p[(nint)c * size];
+                dw[(nint)o * k + t] = total;
+            }
+        }
     }
 
     /// <summary>Spreads whole images over the pool with single-threaded GEMMs, or runs one image with the threaded GEMM.</summary>
@@ -96,7 +126,7 @@ internal static unsafe class ConvKernel
         else pool.For(g.Batch, 1, ref job);
     }
 
-    private enum ConvPass { Forward, InputGrad, WeightGrad }
+    private enum ConvPass { Forward, InputGrad, WeightGrad, WeightGradTransposed }
 
     /// <summary>
     /// One pass over images [start, end): forward (a = input, b = weight, c = output), input gradient
@@ -122,13 +152,14 @@ internal static unsafe class ConvKernel
                 {
                     T* x = (pass == ConvPass.InputGrad ? c : a) + ((nint)n * g.Channels + (nint)group * cg) * g.InArea;
                     T* y = (pass == ConvPass.Forward ? c : pass == ConvPass.InputGrad ? a : b) + ((nint)n * g.OutChannels + (nint)group * og) * ohw;
-                    T* w = (pass == ConvPass.WeightGrad ? c : b) + (nint)group * og * k;
+                    bool weightGrad = pass is ConvPass.WeightGrad or ConvPass.WeightGradTransposed;
+                    T* w = (weightGrad ? c : b) + (nint)group * og * k;
                     bool first = n == start;
                     switch (pass)
                     {
                         case ConvPass.Forward: ForwardImage(g, x, w, y, columns, bandRows, pool); break;
                         case ConvPass.InputGrad: InputGradImage(g, y, w, x, columns, bandRows, pool); break;
-                        default: WeightGradImage(g, x, y, w, columns, bandRows, accumulate: !first, pool); break;
+                        default: WeightGradImage(g, x, y, w, columns, bandRows, accumulate: !first, pass == ConvPass.WeightGradTransposed, pool); break;
                     }
                 }
             }
@@ -136,7 +167,7 @@ internal static unsafe class ConvKernel
     }
 
     /// <summary>Weight-gradient partials: chunk i sums its fixed run of images into partials + i·size.</summary>
-    private readonly struct WeightChunksJob<T>(ConvGeometry g, T* input, T* grad, T* partials, int chunks) : IWorkerJob
+    private readonly struct WeightChunksJob<T>(ConvGeometry g, T* input, T* grad, T* partials, int chunks, bool transposed) : IWorkerJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int start, int end) => Run(start, end, null);
@@ -147,7 +178,8 @@ internal static unsafe class ConvKernel
             for (int chunk = start; chunk < end; chunk++)
             {
                 int first = (int)((long)g.Batch * chunk / chunks), last = (int)((long)g.Batch * (chunk + 1) / chunks);
-                new ImageJob<T>(g, ConvPass.WeightGrad, input, grad, partials + (nint)chunk * size).Run(first, last, pool);
+                var pass = transposed ? ConvPass.WeightGradTransposed : ConvPass.WeightGrad;
+                new ImageJob<T>(g, pass, input, grad, partials + (nint)chunk * size).Run(first, last, pool);
             }
         }
     }
@@ -188,7 +220,8 @@ internal static unsafe class ConvKernel
         }
     }
 
-    private static void WeightGradImage<T>(in ConvGeometry g, T* x, T* dy, T* dw, T* columns, int bandRows, bool accumulate, WorkerPool? pool)
+    /// <summary>dw (+)= dy·unfold(x)ᵀ, or with <paramref name="transposed"/> dwᵀ [patch, filters] (+)= unfold(x)·dyᵀ.</summary>
+    private static void WeightGradImage<T>(in ConvGeometry g, T* x, T* dy, T* dw, T* columns, int bandRows, bool accumulate, bool transposed, WorkerPool? pool)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int og = g.GroupOutChannels, k = g.PatchSize, ohw = g.OutArea;
@@ -202,7 +235,10 @@ internal static unsafe class ConvKernel
             int rowEnd = Math.Min(g.OutHeight, row + bandRows);
             int bandColumns = (rowEnd - row) * g.OutWidth;
             Im2ColKernel.Unfold(g, x, g.GroupChannels, row, rowEnd, columns);
-            Gemm(false, true, og, k, bandColumns, dy + (nint)row * g.OutWidth, ohw, columns, bandColumns, dw, k, accumulate || row > 0, pool);
+            if (transposed)
+                Gemm(false, true, k, og, bandColumns, columns, bandColumns, dy + (nint)row * g.OutWidth, ohw, dw, og, accumulate || row > 0, pool);
+            else
+                Gemm(false, true, og, k, bandColumns, dy + (nint)row * g.OutWidth, ohw, columns, bandColumns, dw, k, accumulate || row > 0, pool);
         }
     }
 
