@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels.Cpu;
 
@@ -79,9 +81,23 @@ internal static unsafe class PoolKernel
         w.KernelHeight == 2 && w.KernelWidth == 2 && w.StrideHeight == 2 && w.StrideWidth == 2 && w.PadHeight == 0 && w.PadWidth == 0
         && w.DilationHeight == 1 && w.DilationWidth == 1 && 2 * w.OutHeight <= w.Height && 2 * w.OutWidth <= w.Width;
 
-    /// <summary>The larger of two values, NaN if either is (PyTorch's rule).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static T MaxOrNaN<T>(T best, T v) where T : unmanaged, IFloatingPointIeee754<T> => v > best || T.IsNaN(v) ? v : best;
+    /// <summary>
+    /// The larger of two values, NaN if either is (PyTorch's rule). Computed on vector registers: pooled
+    /// maxima fall unpredictably, so a compare-and-branch would mispredict about every other window.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T MaxOrNaN<T>(T best, T v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Vector128.IsHardwareAccelerated) return v > best || T.IsNaN(v) ? v : best;
+        var b = Vector128.CreateScalarUnsafe(best);
+        var x = Vector128.CreateScalarUnsafe(v);
+        return Vector128.ConditionalSelect(Takes(b, x), x, b).ToScalar();
+    }
+
+    /// <summary>Lane 0 all ones where <paramref name="v"/> replaces <paramref name="best"/>: it is larger, or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> Takes<T>(Vector128<T> best, Vector128<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+        => Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v);
 
     private static void MaxForwardTwoByTwo<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -103,7 +119,10 @@ internal static unsafe class PoolKernel
         }
     }
 
-    /// <summary>Writes every covered input's gradient directly (the output gradient at the window's maximum, 0 beside it), so no clearing pass.</summary>
+    /// <summary>
+    /// Writes every covered input's gradient directly (the output gradient at the window's maximum, 0
+    /// beside it), so no clearing pass. Branch-free for the same reason as <see cref="MaxOrNaN{T}"/>.
+    /// </summary>
     private static void MaxBackwardTwoByTwo<T>(in Window w, int planes, T* grad, T* input, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = w.Width, ow = w.OutWidth;
@@ -122,25 +141,46 @@ internal static unsafe class PoolKernel
                 {
                     int c = 2 * ox;
                     // The first maximum in window order wins, a later NaN replaces it (as ArgMax).
-                    T best = r0[c];
-                    int arg = 0;
-                    T v = r0[c + 1];
-                    bool take = v > best || T.IsNaN(v);
-                    best = take ? v : best; arg = take ? 1 : arg;
-                    v = r1[c];
-                    take = v > best || T.IsNaN(v);
-                    best = take ? v : best; arg = take ? 2 : arg;
-                    v = r1[c + 1];
-                    take = v > best || T.IsNaN(v);
-                    arg = take ? 3 : arg;
-                    T g = dy[ox] + T.Zero;   // as 0 + g in the general path: -0 becomes +0
-                    d0[c] = arg == 0 ? g : T.Zero;
-                    d0[c + 1] = arg == 1 ? g : T.Zero;
-                    d1[c] = arg == 2 ? g : T.Zero;
-                    d1[c + 1] = arg == 3 ? g : T.Zero;
+                    int arg = ArgMaxOfFour(r0 + c, r1 + c);
+                    nint at = (arg & 1) + (nint)(arg >> 1) * width;
+                    d0[c] = T.Zero;
+                    d0[c + 1] = T.Zero;
+                    d1[c] = T.Zero;
+                    d1[c + 1] = T.Zero;
+                    d0[c + at] = T.Zero + dy[ox];   // as 0 + g in the general path: -0 becomes +0
                 }
             }
         }
+    }
+
+    /// <summary>Which of a[0], a[1], b[0], b[1] is the window's maximum (0..3) by ArgMax's rule, without branches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ArgMaxOfFour<T>(T* a, T* b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Vector128.IsHardwareAccelerated)
+        {
+            T best = a[0];
+            int index = 0;
+            if (a[1] > best || T.IsNaN(a[1])) { best = a[1]; index = 1; }
+            if (b[0] > best || T.IsNaN(b[0])) { best = b[0]; index = 2; }
+            if (b[1] > best || T.IsNaN(b[1])) index = 3;
+            return index;
+        }
+        var bestV = Vector128.CreateScalarUnsafe(a[0]);
+        int arg = 0;
+        var v = Vector128.CreateScalarUnsafe(a[1]);
+        var take = Takes(bestV, v);
+        int t = (int)(take.ExtractMostSignificantBits() & 1);
+        bestV = Vector128.ConditionalSelect(take, v, bestV);
+        arg += (1 - arg) & -t;
+        v = Vector128.CreateScalarUnsafe(b[0]);
+        take = Takes(bestV, v);
+        t = (int)(take.ExtractMostSignificantBits() & 1);
+        bestV = Vector128.ConditionalSelect(take, v, bestV);
+        arg += (2 - arg) & -t;
+        t = (int)(Takes(bestV, Vector128.CreateScalarUnsafe(b[1])).ExtractMostSignificantBits() & 1);
+        arg += (3 - arg) & -t;
+        return arg;
     }
 
     private static void MaxForwardPlanes<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
