@@ -11,9 +11,9 @@ namespace Kiln.Kernels.Cpu;
 /// one input channel (depthwise) go to <see cref="DepthwiseConvKernel"/>. All pointers are to
 /// contiguous tensors.
 /// <para>
-/// Threading: a batch of images is spread over the pool whole images at a time, each thread unfolding
-/// into its own scratch and running single-threaded GEMMs (one image alone uses the threaded GEMM
-/// instead). The weight gradient sums over images: the batch is cut into <see cref="ReductionChunks"/>
+/// Threading: a batch of images is spread over the pool whole images at a time, each thread taking
+/// the next image as it finishes one, unfolding into its own scratch and running single-threaded
+/// GEMMs (one image alone uses the threaded GEMM instead). The weight gradient sums over images: the batch is cut into <see cref="ReductionChunks"/>
 /// fixed runs of images whose partial sums are added in chunk order, so the cut and the order of every
 /// addition depend only on the batch size, and the result has the same bits whatever the thread count.
 /// </para>
@@ -83,7 +83,7 @@ internal static unsafe class ConvKernel
         bool transposed = TransposedPartials(g);
         var job = new WeightChunksJob<T>(g, input, grad, partials, chunks, transposed);
         if (pool is null || pool.Parts(chunks, 1) <= 1) job.Run(0, chunks, pool);
-        else pool.For(chunks, 1, ref job);
+        else Share(pool, chunks, ref job);
         // Partials summed in chunk order: the same additions whatever ran where.
         if (transposed)
         {
@@ -123,7 +123,29 @@ internal static unsafe class ConvKernel
     private static void RunImages<T>(in ConvGeometry g, WorkerPool? pool, ref ImageJob<T> job) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (pool is null || pool.Parts(g.Batch, 1) <= 1) job.Run(0, g.Batch, pool);
-        else pool.For(g.Batch, 1, ref job);
+        else Share(pool, g.Batch, ref job);
+    }
+
+    /// <summary>
+    /// Runs items [0, count) on every thread of the pool, each taking the next item as it finishes
+    /// one, so a thread slowed by other work on a shared machine takes fewer. Every item's result
+    /// depends only on the item, so the bits do not depend on which thread ran it.
+    /// </summary>
+    private static void Share<TJob>(WorkerPool pool, int count, ref TJob job) where TJob : unmanaged, IWorkerJob
+    {
+        int next = 0;
+        var shared = new SharedItems<TJob>(job, &next, count);
+        pool.For(pool.ThreadCount, 1, ref shared);
+    }
+
+    /// <summary>One participant of <see cref="Share{TJob}"/>: its range is ignored, items come from the shared counter.</summary>
+    private readonly struct SharedItems<TJob>(TJob job, int* next, int count) : IWorkerJob where TJob : unmanaged, IWorkerJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int item = Interlocked.Increment(ref *next) - 1; item < count; item = Interlocked.Increment(ref *next) - 1)
+                job.Run(item, item + 1);
+        }
     }
 
     private enum ConvPass { Forward, InputGrad, WeightGrad, WeightGradTransposed }
