@@ -209,4 +209,54 @@ public sealed unsafe class ConvKernelTests
             Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
         }
     }
+
+    [Fact]
+    public void ConvKernel_batches_longer_than_the_reduction_chunks_match_naive_sums()
+    {
+        var rng = new Random(11);
+        CheckAllThree(new ConvGeometry(13, 3, 9, 11, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 9, 11), rng);
+        CheckAllThree(new ConvGeometry(ConvKernel.ReductionChunks + 1, 4, 6, 7, 4, 2, 5, 5, 1, 1, 2, 2, 1, 1, 6, 7), rng);
+        // Patches shorter than the filter count: the weight-gradient partials are computed transposed.
+        CheckAllThree(new ConvGeometry(10, 1, 8, 9, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1, 8, 9), rng);
+        CheckAllThree(new ConvGeometry(9, 4, 6, 6, 24, 2, 2, 2, 1, 1, 0, 0, 1, 1, 5, 5), rng);
+    }
+
+    [Theory]
+    [InlineData(13, 3, 9, 11, 5, 3)]
+    [InlineData(3, 2, 7, 7, 4, 5)]
+    [InlineData(1, 4, 12, 12, 6, 3)]
+    [InlineData(64, 1, 28, 28, 32, 5)]
+    public void ConvKernel_gives_identical_bits_for_any_thread_count(int batch, int channels, int height, int width, int outChannels, int kernel)
+    {
+        int pad = kernel / 2;
+        var g = new ConvGeometry(batch, channels, height, width, outChannels, 1, kernel, kernel, 1, 1, pad, pad, 1, 1, height, width);
+        var rng = new Random(batch * 100 + kernel);
+        var x = Array.ConvertAll(Random(rng, batch * channels * height * width), v => (float)v);
+        var w = Array.ConvertAll(Random(rng, outChannels * channels * kernel * kernel), v => (float)v);
+        var dy = Array.ConvertAll(Random(rng, batch * outChannels * height * width), v => (float)v);
+
+        (float[] Y, float[] Dx, float[] Dw) Run(WorkerPool? pool)
+        {
+            var y = new float[dy.Length];
+            var dx = new float[x.Length];
+            var dw = new float[w.Length];
+            fixed (float* px = x, pw = w, pdy = dy, py = y, pdx = dx, pdw = dw)
+            {
+                ConvKernel.Forward(g, px, pw, py, pool);
+                ConvKernel.InputGrad(g, pdy, pw, pdx, pool);
+                ConvKernel.WeightGrad(g, px, pdy, pdw, pool);
+            }
+            return (y, dx, dw);
+        }
+
+        var (y1, dx1, dw1) = Run(null);
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            var (y, dx, dw) = Run(pool);
+            Assert.Equal(y1, y);
+            Assert.Equal(dx1, dx);
+            Assert.Equal(dw1, dw);
+        }
+    }
 }

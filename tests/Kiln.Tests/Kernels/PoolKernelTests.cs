@@ -192,4 +192,81 @@ public sealed unsafe class PoolKernelTests
             Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
         }
     }
+
+    [Theory]
+    [InlineData(28, 28)]
+    [InlineData(14, 14)]
+    [InlineData(7, 9)]
+    [InlineData(2, 34)]
+    public void Max_pool_2x2_stride_2_matches_per_window_rule_with_ties_and_nan(int h, int w)
+    {
+        var window = new PoolKernel.Window(h, w, h / 2, w / 2, 2, 2, 2, 2, 0, 0, 1, 1);
+        int planes = 3;
+        var rng = new Random(h * 100 + w);
+        // Few distinct values make ties common; a few NaNs test that a later NaN wins.
+        var x = new double[planes * window.InArea];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.Next(20) == 0 ? double.NaN : rng.Next(-1, 2) * 0.5;
+        var g = Random(rng, planes * window.OutArea);
+        g[0] = -0.0;
+        var y0 = new double[g.Length];
+        var dx0 = new double[x.Length];
+        for (int p = 0; p < planes; p++)
+        for (int oy = 0; oy < window.OutHeight; oy++)
+        for (int ox = 0; ox < window.OutWidth; ox++)
+        {
+            int o = (p * window.OutHeight + oy) * window.OutWidth + ox, arg = -1;
+            foreach (var t in Taps(window, oy, ox))
+            {
+                double v = x[p * window.InArea + t];
+                if (arg < 0 || v > x[arg] || double.IsNaN(v)) arg = p * window.InArea + t;
+            }
+            y0[o] = x[arg];
+            dx0[arg] = 0.0 + g[o];
+        }
+        var y = new double[g.Length];
+        var dx = new double[x.Length];
+        Array.Fill(dx, double.NaN);
+        fixed (double* px = x, pg = g, py = y, pdx = dx)
+        {
+            PoolKernel.MaxForward(window, planes, px, py);
+            PoolKernel.MaxBackward(window, planes, pg, px, pdx);
+        }
+        Assert.Equal(y0.Select(BitConverter.DoubleToInt64Bits).Select(b => double.IsNaN(BitConverter.Int64BitsToDouble(b)) ? -1 : b),
+            y.Select(BitConverter.DoubleToInt64Bits).Select(b => double.IsNaN(BitConverter.Int64BitsToDouble(b)) ? -1 : b));
+        Assert.Equal(dx0.Select(BitConverter.DoubleToInt64Bits), dx.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    public void Max_pool_kernels_give_identical_bits_for_any_thread_count(int kernel, int stride)
+    {
+        var window = new PoolKernel.Window(28, 28, (28 - kernel) / stride + 1, (28 - kernel) / stride + 1, kernel, kernel, stride, stride, 0, 0, 1, 1);
+        int planes = 64;
+        var rng = new Random(kernel);
+        var x = Array.ConvertAll(Random(rng, planes * window.InArea), v => (float)v);
+        var g = Array.ConvertAll(Random(rng, planes * window.OutArea), v => (float)v);
+
+        (float[] Y, float[] Dx) Run(WorkerPool pool)
+        {
+            var y = new float[g.Length];
+            var dx = new float[x.Length];
+            fixed (float* px = x, pg = g, py = y, pdx = dx)
+            {
+                PoolKernel.MaxForward(window, planes, px, py, pool);
+                PoolKernel.MaxBackward(window, planes, pg, px, pdx, pool);
+            }
+            return (y, dx);
+        }
+
+        using var one = new WorkerPool(1);
+        var (y1, dx1) = Run(one);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            var (y, dx) = Run(pool);
+            Assert.Equal(y1, y);
+            Assert.Equal(dx1, dx);
+        }
+    }
 }

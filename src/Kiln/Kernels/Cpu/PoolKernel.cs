@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels.Cpu;
 
@@ -35,7 +37,153 @@ internal static unsafe class PoolKernel
 
     // ---- max ----
 
-    internal static void MaxForward<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>output = the maximum of each window of each plane, planes spread over <paramref name="pool"/> (null: this thread).</summary>
+    internal static void MaxForward<T>(in Window w, int planes, T* input, T* output, WorkerPool? pool = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new MaxJob<T>(w, backward: false, null, input, output);
+        RunPlanes(w, planes, pool ?? WorkerPool.Shared, ref job);
+    }
+
+    /// <summary>gradInput = 0, then each output gradient is added at its window's maximum in <paramref name="input"/>; planes spread over <paramref name="pool"/>.</summary>
+    internal static void MaxBackward<T>(in Window w, int planes, T* grad, T* input, T* gradInput, WorkerPool? pool = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new MaxJob<T>(w, backward: true, grad, input, gradInput);
+        RunPlanes(w, planes, pool ?? WorkerPool.Shared, ref job);
+    }
+
+    /// <summary>Planes are independent, so any split gives the same bits; a share is at least a few thousand inputs.</summary>
+    private static void RunPlanes<TJob>(in Window w, int planes, WorkerPool pool, ref TJob job) where TJob : unmanaged, IWorkerJob
+        => pool.For(planes, Math.Max(1, (1 << 14) / Math.Max(1, w.InArea)), ref job);
+
+    private readonly struct MaxJob<T>(Window w, bool backward, T* grad, T* input, T* output) : IWorkerJob where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int start, int end)
+        {
+            int planes = end - start;
+            T* x = input + (nint)start * w.InArea;
+            if (backward)
+            {
+                T* dy = grad + (nint)start * w.OutArea, dx = output + (nint)start * w.InArea;
+                if (IsTwoByTwo(w)) MaxBackwardTwoByTwo(w, planes, dy, x, dx);
+                else MaxBackwardPlanes(w, planes, dy, x, dx);
+            }
+            else
+            {
+                T* y = output + (nint)start * w.OutArea;
+                if (IsTwoByTwo(w)) MaxForwardTwoByTwo(w, planes, x, y);
+                else MaxForwardPlanes(w, planes, x, y);
+            }
+        }
+    }
+
+    /// <summary>The common 2×2 window with stride 2, no padding or dilation: every window lies inside the input.</summary>
+    private static bool IsTwoByTwo(in Window w) =>
+        w.KernelHeight == 2 && w.KernelWidth == 2 && w.StrideHeight == 2 && w.StrideWidth == 2 && w.PadHeight == 0 && w.PadWidth == 0
+        && w.DilationHeight == 1 && w.DilationWidth == 1 && 2 * w.OutHeight <= w.Height && 2 * w.OutWidth <= w.Width;
+
+    /// <summary>
+    /// The larger of two values, NaN if either is (PyTorch's rule). Computed on vector registers: pooled
+    /// maxima fall unpredictably, so a compare-and-branch would mispredict about every other window.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T MaxOrNaN<T>(T best, T v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Vector128.IsHardwareAccelerated) return v > best || T.IsNaN(v) ? v : best;
+        var b = Vector128.CreateScalarUnsafe(best);
+        var x = Vector128.CreateScalarUnsafe(v);
+        return Vector128.ConditionalSelect(Takes(b, x), x, b).ToScalar();
+    }
+
+    /// <summary>Lane 0 all ones where <paramref name="v"/> replaces <paramref name="best"/>: it is larger, or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> Takes<T>(Vector128<T> best, Vector128<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+        => Vector128.GreaterThan(v, best) | ~Vector128.Equals(v, v);
+
+    private static void MaxForwardTwoByTwo<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = w.Width, ow = w.OutWidth;
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * w.InArea;
+            T* y = output + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, y += ow)
+            {
+                T* r0 = x + (nint)(2 * oy) * width, r1 = r0 + width;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    // Rows first, then columns, as the general path merges them.
+                    T left = MaxOrNaN(r0[2 * ox], r1[2 * ox]), right = MaxOrNaN(r0[2 * ox + 1], r1[2 * ox + 1]);
+                    y[ox] = MaxOrNaN(left, right);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes every covered input's gradient directly (the output gradient at the window's maximum, 0
+    /// beside it), so no clearing pass. Branch-free for the same reason as <see cref="MaxOrNaN{T}"/>.
+    /// </summary>
+    private static void MaxBackwardTwoByTwo<T>(in Window w, int planes, T* grad, T* input, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = w.Width, ow = w.OutWidth;
+        // Odd sizes leave the last row or column outside every window: those get zeros first.
+        if (2 * w.OutHeight != w.Height || 2 * ow != width) new Span<T>(gradInput, checked(planes * w.InArea)).Clear();
+        for (int p = 0; p < planes; p++)
+        {
+            T* x = input + (nint)p * w.InArea;
+            T* dx = gradInput + (nint)p * w.InArea;
+            T* dy = grad + (nint)p * w.OutArea;
+            for (int oy = 0; oy < w.OutHeight; oy++, dy += ow)
+            {
+                nint top = (nint)(2 * oy) * width;
+                T* r0 = x + top, r1 = r0 + width, d0 = dx + top, d1 = d0 + width;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int c = 2 * ox;
+                    // The first maximum in window order wins, a later NaN replaces it (as ArgMax).
+                    int arg = ArgMaxOfFour(r0 + c, r1 + c);
+                    nint at = (arg & 1) + (nint)(arg >> 1) * width;
+                    d0[c] = T.Zero;
+                    d0[c + 1] = T.Zero;
+                    d1[c] = T.Zero;
+                    d1[c + 1] = T.Zero;
+                    d0[c + at] = T.Zero + dy[ox];   // as 0 + g in the general path: -0 becomes +0
+                }
+            }
+        }
+    }
+
+    /// <summary>Which of a[0], a[1], b[0], b[1] is the window's maximum (0..3) by ArgMax's rule, without branches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ArgMaxOfFour<T>(T* a, T* b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Vector128.IsHardwareAccelerated)
+        {
+            T best = a[0];
+            int index = 0;
+            if (a[1] > best || T.IsNaN(a[1])) { best = a[1]; index = 1; }
+            if (b[0] > best || T.IsNaN(b[0])) { best = b[0]; index = 2; }
+            if (b[1] > best || T.IsNaN(b[1])) index = 3;
+            return index;
+        }
+        var bestV = Vector128.CreateScalarUnsafe(a[0]);
+        int arg = 0;
+        var v = Vector128.CreateScalarUnsafe(a[1]);
+        var take = Takes(bestV, v);
+        int t = (int)(take.ExtractMostSignificantBits() & 1);
+        bestV = Vector128.ConditionalSelect(take, v, bestV);
+        arg += (1 - arg) & -t;
+        v = Vector128.CreateScalarUnsafe(b[0]);
+        take = Takes(bestV, v);
+        t = (int)(take.ExtractMostSignificantBits() & 1);
+        bestV = Vector128.ConditionalSelect(take, v, bestV);
+        arg += (2 - arg) & -t;
+        t = (int)(Takes(bestV, Vector128.CreateScalarUnsafe(b[1])).ExtractMostSignificantBits() & 1);
+        arg += (3 - arg) & -t;
+        return arg;
+    }
+
+    private static void MaxForwardPlanes<T>(in Window w, int planes, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* rowMax = ConvScratch.Get<T>(w.Width);
         var merged = new Span<T>(rowMax, w.Width);
@@ -137,8 +285,7 @@ internal static unsafe class PoolKernel
         return arg;
     }
 
-    /// <summary>gradInput = 0, then each output gradient is added at its window's maximum in <paramref name="input"/>.</summary>
-    internal static void MaxBackward<T>(in Window w, int planes, T* grad, T* input, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void MaxBackwardPlanes<T>(in Window w, int planes, T* grad, T* input, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         new Span<T>(gradInput, checked(planes * w.InArea)).Clear();
         for (int p = 0; p < planes; p++)

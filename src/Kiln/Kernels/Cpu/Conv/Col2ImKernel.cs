@@ -1,5 +1,6 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels.Cpu;
 
@@ -40,8 +41,7 @@ internal static unsafe class Col2ImKernel
                         T* to = plane + (nint)iy * width + colOffset;
                         if (sw == 1)
                         {
-                            var target = new Span<T>(to + start, end - start);
-                            TensorPrimitives.Add(target, new ReadOnlySpan<T>(row + start, end - start), target);
+                            AddRow(to + start, row + start, end - start);
                         }
                         else
                         {
@@ -51,5 +51,19 @@ internal static unsafe class Col2ImKernel
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// to[i] += from[i] for a short run (one output row of a small image): inline vectors and a scalar
+    /// tail, since a library call per run of a dozen elements costs more than the additions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow<T>(T* to, T* from, int length) where T : unmanaged, INumberBase<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            for (; i <= length - Vector256<T>.Count; i += Vector256<T>.Count)
+                Vector256.Store(Vector256.Load(to + i) + Vector256.Load(from + i), to + i);
+        for (; i < length; i++) to[i] += from[i];
     }
 }

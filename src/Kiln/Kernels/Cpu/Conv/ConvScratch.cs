@@ -11,17 +11,26 @@ namespace Kiln.Kernels.Cpu;
 internal static unsafe class ConvScratch
 {
     [ThreadStatic] private static Buffer? _buffer;
+    [ThreadStatic] private static Buffer? _partials;
 
-    internal static T* Get<T>(long count) where T : unmanaged
+    internal static T* Get<T>(long count) where T : unmanaged => Grow<T>(ref _buffer, count);
+
+    /// <summary>
+    /// A second buffer of the calling thread, for results that other threads fill while each of them
+    /// (the caller included) uses its own <see cref="Get{T}"/> buffer: the weight gradient's partial sums.
+    /// </summary>
+    internal static T* Partials<T>(long count) where T : unmanaged => Grow<T>(ref _partials, count);
+
+    private static T* Grow<T>(ref Buffer? slot, long count) where T : unmanaged
     {
         long bytes = Math.Max(count, 1) * sizeof(T);
-        var buffer = _buffer;
+        var buffer = slot;
         if (buffer is null || buffer.Bytes < bytes)
         {
             buffer?.Free();
             // Grow by half again so a sequence of slightly larger requests does not reallocate each time.
             long size = buffer is null ? bytes : Math.Max(bytes, buffer.Bytes + buffer.Bytes / 2);
-            _buffer = buffer = new Buffer(size);
+            slot = buffer = new Buffer(size);
         }
         return (T*)buffer.Pointer;
     }
