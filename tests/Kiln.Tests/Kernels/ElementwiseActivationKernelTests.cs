@@ -57,6 +57,18 @@ public sealed class ElementwiseActivationKernelTests
     }
 
     [Fact]
+    public void Relu_kernel_matches_a_scalar_loop_and_keeps_NaN()
+    {
+        Check(default(ReluOperator<float>), default(ReluOperator<double>), x => double.IsNaN(x) ? x : Math.Max(x, 0), 5, 0, 0);
+        CheckIntegers<int, ReluOperator<int>>(default, v => Math.Max(v, 0));
+        CheckIntegers<long, ReluOperator<long>>(default, v => Math.Max(v, 0L));
+        var y = new float[9];
+        UnaryVectorLoop.Run<float, ReluOperator<float>>([float.NaN, -1, 2, -0f, float.NegativeInfinity, 3, float.NaN, -5, 7], y, default);
+        Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[6]));
+        Assert.Equal([0f, 2, 0, 3, 0, 7], new[] { y[1], y[2], y[4], y[5], y[7], y[8] });
+    }
+
+    [Fact]
     public void LeakyRelu_kernel_matches_a_scalar_loop()
         => Check(new LeakyReluOperator<float>(0.1f), new LeakyReluOperator<double>(0.1), x => x > 0 ? x : 0.1 * x, 5, 3e-7, 0);
 

@@ -47,6 +47,8 @@ public sealed class ElementwiseVectorFormKernelTests
     [Fact]
     public void Activation_operators_vector_forms_match_their_scalar_twins()
     {
+        CheckForms<float, ReluOperator<float>>(default, 0);
+        CheckForms<double, ReluOperator<double>>(default, 0);
         CheckForms<float, LeakyReluOperator<float>>(new(0.2f), 0);
         CheckForms<double, LeakyReluOperator<double>>(new(0.2), 0);
         CheckForms<float, EluOperator<float>>(new(1.5f), 1e-6);

@@ -1,5 +1,3 @@
-using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Kiln.Kernels.Cpu;
 
@@ -21,16 +19,13 @@ namespace Kiln.Ops
         internal override double Scalar(double x) => x > 0 ? x : double.IsNaN(x) ? x : 0;
 
         public override void Forward(ReadOnlySpan<Tensor> inputs, NoAttributes a, Tensor output)
-            => ElementwiseDispatch.Unary<Operator<float>, Operator<double>, Operator<int>, Operator<long>>(inputs[0], output);
+            => ElementwiseDispatch.UnaryVector(inputs[0], output,
+                new ReluOperator<float>(), new ReluOperator<double>(), new ReluOperator<int>(), new ReluOperator<long>());
 
         // The output is positive exactly where the input is, so the mask comes from the saved output
         // (which also lets ReluInPlace overwrite its input). The gradient at 0 is 0, as in PyTorch.
         public override Tensor?[] Backward(BackwardContext c, NoAttributes a) => [c.Grad * c.Output.Gt(0).To(c.Grad.DType)];
 
-        internal readonly struct Operator<T> : IUnarySpanOperator<T, T> where T : unmanaged, INumber<T>
-        {
-            public static void Invoke(ReadOnlySpan<T> x, Span<T> d) => TensorPrimitives.Max(x, T.Zero, d);
-        }
     }
 }
 
