@@ -71,7 +71,7 @@ internal static class BackwardEngine
         var leafOrder = new List<Tensor>();
         void ToLeaf(Tensor leaf, Tensor g)
         {
-            if (leafGrads.TryGetValue(leaf, out var acc)) leafGrads[leaf] = Add(acc, g, createGraph);
+            if (leafGrads.TryGetValue(leaf, out var acc)) leafGrads[leaf] = acc + g;
             else
             {
                 leafGrads[leaf] = g;
@@ -84,7 +84,7 @@ internal static class BackwardEngine
         {
             var node = outputs[i].GradFn;
             if (node is null) ToLeaf(outputs[i], seeds[i]);
-            else pending[node] = pending.TryGetValue(node, out var g) ? Add(g, seeds[i], createGraph) : seeds[i];
+            else pending[node] = pending.TryGetValue(node, out var g) ? g + seeds[i] : seeds[i];
         }
 
         // Count, for each reachable node, how many edges from reachable nodes lead into it.
@@ -127,7 +127,7 @@ internal static class BackwardEngine
                     foreach (var hook in node.Hooks.ToArray()) grad = hook(grad) ?? grad;
                 // Grad() leaves every .Grad alone, including those of non-leaves that asked to retain theirs.
                 if (captures is null && node.RetainedOutput is { } retained)
-                    retained.Grad = retained.Grad is null ? Keep(grad, createGraph) : Add(retained.Grad, grad, createGraph);
+                    retained.Grad = Accumulate(retained.Grad, grad, createGraph);
                 if (captures is not null && captures.ContainsKey(node)) captures[node] = grad;
 
                 inputGrads = Apply(node, grad);
@@ -149,7 +149,7 @@ internal static class BackwardEngine
                     if (GradMode.AnomalyDetection && g.DType.IsFloatingPoint() && !FiniteCheck.AllFinite(g))
                         throw new KilnAutogradException($"anomaly: {node.Name} returned NaN or infinity in its gradient for input {i} ({input.Shape} {input.DType.Name()})");
                     if (next is null) ToLeaf(input, g);
-                    else pending[next] = pending.TryGetValue(next, out var acc) ? Add(acc, g, createGraph) : g;
+                    else pending[next] = pending.TryGetValue(next, out var acc) ? acc + g : g;
                 }
                 if (next is not null && --CollectionsMarshal.GetValueRefOrNullRef(dependencies, next) == 0)
                     ready.Enqueue(next, -next.Sequence);
@@ -178,26 +178,21 @@ internal static class BackwardEngine
             if (captures.ContainsKey(leaf)) captures[leaf] = grad;
             return;
         }
-        if (leaf.Grad is null)
-        {
-            leaf.Grad = Keep(grad, createGraph);
-        }
-        else if (createGraph)
-        {
-            leaf.Grad = (leaf.Grad + grad).DetachFromScope();
-        }
-        else
-        {
-            using (Engine.NoGrad()) leaf.Grad.AddInPlace(grad);
-        }
+        leaf.Grad = Accumulate(leaf.Grad, grad, createGraph);
     }
 
-    // A leaf's gradient belongs to the leaf, not to the scope the backward pass ran in.
-    private static Tensor Keep(Tensor grad, bool createGraph)
+    /// <summary>
+    /// Adds a gradient into a kept .Grad (a leaf's, or a non-leaf's after RetainGrad). The result belongs
+    /// to the tensor, not to the scope the backward pass ran in; without createGraph it is a private
+    /// contiguous copy, accumulated in place afterwards.
+    /// </summary>
+    private static Tensor Accumulate(Tensor? existing, Tensor grad, bool createGraph)
     {
-        if (createGraph) return grad.DetachFromScope();
-        using (Engine.NoGrad()) return grad.Contiguous().Clone().DetachFromScope();
+        if (createGraph) return (existing is null ? grad : existing + grad).DetachFromScope();
+        using (Engine.NoGrad())
+        {
+            if (existing is null) return grad.Clone().DetachFromScope();
+            return existing.AddInPlace(grad);
+        }
     }
-
-    private static Tensor Add(Tensor a, Tensor b, bool createGraph) => a + b;
 }

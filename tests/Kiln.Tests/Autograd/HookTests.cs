@@ -35,6 +35,18 @@ public sealed class HookTests
     }
 
     [Fact]
+    public void Retained_gradient_accumulated_inside_a_scope_outlives_it()
+    {
+        var x = Leaf(1, 2);
+        var y = (x * 3.0).RetainGrad();
+        var loss = y.Sum();
+        using (Engine.Scope()) loss.Backward(retainGraph: true);
+        using (Engine.Scope()) loss.Backward();
+        Assert.False(y.Grad!.IsDisposed);
+        Assert.Equal([2.0, 2], y.Grad.ToArray<double>());
+    }
+
+    [Fact]
     public void RetainGrad_on_a_tensor_without_grad_throws()
     {
         Assert.Throws<KilnAutogradException>(() => Tensor.Ones([1]).RetainGrad());
