@@ -115,22 +115,10 @@ internal static unsafe class CrossEntropyKernel
     }
 
     /// <summary>The row's maximum and Σ exp(x − max) (NaN anywhere gives NaN).</summary>
-    internal static (T Max, T Sum) MaxAndSumExp<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    private static (T Max, T Sum) MaxAndSumExp<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T max = TensorPrimitives.Max(row);
-        int i = 0;
-        T sum = T.Zero;
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && row.Length >= Vector256<T>.Count)
-        {
-            var shift = Vector256.Create(max);
-            var acc = Vector256<T>.Zero;
-            ref T r = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(row);
-            for (; i <= row.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-                acc += VectorMath.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - shift);
-            sum = Vector256.Sum(acc);
-        }
-        for (; i < row.Length; i++) sum += T.Exp(row[i] - max);
-        return (max, sum);
+        return (max, SoftmaxKernel.SumExpShifted(row, max));
     }
 
     /// <summary>d[i] = exp(x[i] − max)·factor − offset.</summary>
