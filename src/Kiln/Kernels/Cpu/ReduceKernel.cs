@@ -160,7 +160,9 @@ internal sealed class ReduceLayout
 /// reduced dimension go to the operator's span reduction (TensorPrimitives), rows along a kept
 /// contiguous dimension are accumulated elementwise, and other strides are gathered a chunk at a time.
 /// Partial results are combined pairwise in a fixed order, so long float sums stay accurate and the
-/// result depends only on the shape and layout.
+/// result depends only on the shape and layout. Large reductions are spread over a
+/// <see cref="WorkerPool"/> without changing that order: by output (rows), by output column chunk
+/// (columns), or, for a single output, by fixed blocks of the pairwise tree (see ReduceOneOutput).
 /// </summary>
 internal static unsafe class ReduceKernel
 {
