@@ -133,7 +133,7 @@ internal static unsafe class CrossEntropyKernel
             ref T r = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(row);
             ref T w = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(d);
             for (; i <= row.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-                (VectorMath.Exp(Vector256.LoadUnsafe(ref r, (nuint)i) - shift) * f - o).StoreUnsafe(ref w, (nuint)i);
+                (VectorMath.ExpFast(Vector256.LoadUnsafe(ref r, (nuint)i) - shift) * f - o).StoreUnsafe(ref w, (nuint)i);
         }
         for (; i < row.Length; i++) d[i] = T.Exp(row[i] - max) * factor - offset;
     }

@@ -182,7 +182,7 @@ internal static unsafe class SoftmaxKernel
             ref T dst = ref MemoryMarshal.GetReference(y);
             for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
             {
-                var e = VectorMath.Exp(Vector256.LoadUnsafe(ref src, (nuint)i) - shift);
+                var e = VectorMath.ExpFast(Vector256.LoadUnsafe(ref src, (nuint)i) - shift);
                 e.StoreUnsafe(ref dst, (nuint)i);
                 acc += e;
             }
@@ -208,7 +208,7 @@ internal static unsafe class SoftmaxKernel
             var acc = Vector256<T>.Zero;
             ref T src = ref MemoryMarshal.GetReference(x);
             for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-                acc += VectorMath.Exp(Vector256.LoadUnsafe(ref src, (nuint)i) - shift);
+                acc += VectorMath.ExpFast(Vector256.LoadUnsafe(ref src, (nuint)i) - shift);
             sum = Vector256.Sum(acc);
         }
         for (; i < x.Length; i++) sum += T.Exp(x[i] - max);
@@ -333,7 +333,7 @@ internal static unsafe class SoftmaxKernel
             ref T yr = ref MemoryMarshal.GetReference(y);
             ref T dr = ref MemoryMarshal.GetReference(d);
             for (; i <= d.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-                (Vector256.LoadUnsafe(ref gr, (nuint)i) - VectorMath.Exp(Vector256.LoadUnsafe(ref yr, (nuint)i)) * vs).StoreUnsafe(ref dr, (nuint)i);
+                (Vector256.LoadUnsafe(ref gr, (nuint)i) - VectorMath.ExpFast(Vector256.LoadUnsafe(ref yr, (nuint)i)) * vs).StoreUnsafe(ref dr, (nuint)i);
         }
         for (; i < d.Length; i++) d[i] = g[i] - T.Exp(y[i]) * s;
     }
