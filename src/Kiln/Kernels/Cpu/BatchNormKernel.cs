@@ -110,7 +110,7 @@ internal static unsafe class BatchNormKernel
     {
         double sum = 0;
         for (int n = 0; n < g.Batch; n++)
-            sum += double.CreateTruncating(TensorPrimitives.Sum(new ReadOnlySpan<T>(x + g.Plane(n, c), g.Inner)));
+            sum += double.CreateTruncating(ReduceKernel.Sum(new ReadOnlySpan<T>(x + g.Plane(n, c), g.Inner)));
         T m = T.CreateTruncating(sum / g.Count);
         double squares = 0;
         for (int n = 0; n < g.Batch; n++)
@@ -127,7 +127,7 @@ internal static unsafe class BatchNormKernel
         {
             nint at = g.Plane(n, c);
             var gs = new ReadOnlySpan<T>(grad + at, g.Inner);
-            sg += double.CreateTruncating(TensorPrimitives.Sum(gs));
+            sg += double.CreateTruncating(ReduceKernel.Sum(gs));
             sgx += double.CreateTruncating(DotWithDeviations(gs, new ReadOnlySpan<T>(x + at, g.Inner), m));
         }
         sumG[c] = T.CreateTruncating(sg);
