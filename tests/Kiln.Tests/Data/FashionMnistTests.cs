@@ -50,11 +50,11 @@ public sealed class FashionMnistTests(ITestOutputHelper output)
     [Fact]
     public void Search_places_are_the_given_path_then_KILN_DATA_then_the_user_cache_then_the_system_directory()
     {
-        var places = MnistFormat.SearchPlaces("fashion-mnist", "/given", "/kd", "/home/u", "/usr/share/datasets/fashion-mnist");
+        var places = DatasetLocator.SearchPlaces("fashion-mnist", "/given", "/kd", "/home/u", "/usr/share/datasets/fashion-mnist");
         Assert.Equal(
             ["/given", "/given/fashion-mnist", "/kd/fashion-mnist", "/home/u/.cache/kiln/fashion-mnist", "/usr/share/datasets/fashion-mnist"],
             places.Select(p => p.Directory));
-        Assert.Equal(["/home/u/.cache/kiln/mnist"], MnistFormat.SearchPlaces("mnist", null, null, "/home/u", null).Select(p => p.Directory));
+        Assert.Equal(["/home/u/.cache/kiln/mnist"], DatasetLocator.SearchPlaces("mnist", null, null, "/home/u", null).Select(p => p.Directory));
     }
 
     [Fact]
@@ -62,13 +62,15 @@ public sealed class FashionMnistTests(ITestOutputHelper output)
     {
         using var files = new IdxFiles();
         files.Write("partial/train-images-idx3-ubyte.gz", IdxFiles.Bytes(0x803, [0, 28, 28], []));
-        var places = MnistFormat.SearchPlaces("fashion-mnist", Path.Combine(files.Directory, "partial"), Path.Combine(files.Directory, "kd"),
-            Path.Combine(files.Directory, "home"), Path.Combine(files.Directory, "system"));
-        var e = Assert.Throws<KilnException>(() => MnistFormat.Load("Fashion-MNIST", places, "apt-get install dataset-fashion-mnist"));
+        var options = new LocatorOptions(Path.Combine(files.Directory, "home"), Path.Combine(files.Directory, "system"), Downloader: null);
+        var e = Assert.Throws<KilnException>(() => FashionMnist.Load(Path.Combine(files.Directory, "partial"), options));
         Assert.Contains("Fashion-MNIST was not found", e.Message);
-        foreach (var place in places) Assert.Contains(place.Directory, e.Message);
+        foreach (var place in DatasetLocator.SearchPlaces(FashionMnist.Source, Path.Combine(files.Directory, "partial"), options))
+            Assert.Contains(place.Directory, e.Message);
+        Assert.Contains(Path.Combine(files.Directory, "system", "fashion-mnist"), e.Message);
         Assert.Contains("lacks train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz", e.Message);
         Assert.Contains("no such directory", e.Message);
+        Assert.Contains("Download not attempted (downloading is off)", e.Message);
         Assert.Contains("apt-get install dataset-fashion-mnist", e.Message);
     }
 
