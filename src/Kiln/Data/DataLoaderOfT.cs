@@ -18,7 +18,8 @@ namespace Kiln.Data;
 /// on to the next one or ends, so a training loop never leaves batches to the finalizer; clone a tensor
 /// (<see cref="Tensor.Clone"/>) to keep it longer. An enumeration abandoned early (a <c>break</c>,
 /// LINQ's <c>First()</c>) hands its current batch to the calling thread's current
-/// <see cref="Engine.Scope"/> instead (or to none), so <c>loader.First()</c> stays usable. Batch tensors
+/// <see cref="Engine.Scope"/>, which disposes it when it ends, or disposes it at once outside any scope:
+/// <c>using (Engine.Scope()) { var (x, y) = loader.First(); ... }</c> keeps the first batch usable. Batch tensors
 /// the loader finds are tensors, <see cref="Example"/>s, tuples, and arrays, lists, dictionaries or other
 /// <c>IEnumerable</c>s of them; a custom batch type exposes its tensors by implementing
 /// <c>IEnumerable&lt;Tensor&gt;</c>. A collate function must return new tensors (the loader disposes them).

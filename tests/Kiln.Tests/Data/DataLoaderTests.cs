@@ -175,6 +175,19 @@ public sealed class DataLoaderTests
     }
 
     [Fact]
+    public void DataLoader_abandoned_outside_any_scope_disposes_its_current_batch()
+    {
+        var loader = new DataLoader(new CountingDataset(6), batchSize: 2, numWorkers: 2);
+        Example last = default;
+        foreach (var batch in loader)
+        {
+            last = batch;
+            break;
+        }
+        Assert.True(last.Input.IsDisposed && last.Target.IsDisposed);
+    }
+
+    [Fact]
     public void DataLoader_tensors_made_while_fetching_items_do_not_join_the_callers_scope()
     {
         var loader = new DataLoader(new CountingDataset(6, transform: new Lambda(x => x * 2)), batchSize: 3);

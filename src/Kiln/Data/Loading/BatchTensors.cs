@@ -22,11 +22,15 @@ internal static class BatchTensors
         if (batch is IDisposable disposable and not Tensor and not Example) disposable.Dispose();
     }
 
-    /// <summary>Gives the batch's tensors to the calling thread's current scope, or to none (the garbage collector).</summary>
+    /// <summary>
+    /// Gives the batch's tensors to the calling thread's current scope, which disposes them when it ends;
+    /// outside any scope, disposes them now (so nothing is left to the finalizer).
+    /// </summary>
     internal static void HandOver(object? batch)
     {
         var scope = TensorScope.Current;
-        if (scope is not null) Visit(batch, t => { if (!t.IsDisposed) scope.Adopt(t); }, 0);
+        if (scope is null) Dispose(batch);
+        else Visit(batch, t => { if (!t.IsDisposed) scope.Adopt(t); }, 0);
     }
 
     private static void Visit(object? value, Action<Tensor> action, int depth)
