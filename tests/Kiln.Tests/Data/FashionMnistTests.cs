@@ -48,6 +48,82 @@ public sealed class FashionMnistTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void FashionMnist_train_and_test_views_give_HWC_bytes_and_labels_for_a_loader()
+    {
+        using var files = new IdxFiles();
+        files.WriteDataset("", trainCount: 5, testCount: 2);
+        using var data = FashionMnist.Load(files.Directory, download: false);
+        var train = data.Train();
+        Assert.Equal(5, train.Count);
+        Assert.Equal(2, data.Test().Count);
+        var (image, label) = train[3];
+        Assert.Equal(new Shape(28, 28, 1), image.Shape);
+        Assert.Equal(DType.UInt8, image.DType);
+        Assert.Equal(3L, label.Item<long>());
+        var pixels = image.Contiguous().ToArray<byte>();
+        for (int p = 0; p < 784; p++) Assert.Equal((byte)((7 * 3 + p) % 256), pixels[p]);
+
+        var loader = new DataLoader(data.Train(new ToTensor(), new Lambda(y => y * 10)), batchSize: 5, numWorkers: 2);
+        foreach (var (x, y) in loader)
+        {
+            Assert.Equal(new Shape(5, 1, 28, 28), x.Shape);
+            Assert.Equal(data.TrainImages.ToArray<float>(), x.ToArray<float>());
+            Assert.Equal(new long[] { 0, 10, 20, 30, 40 }, y.ToArray<long>());
+        }
+    }
+
+    [Fact]
+    public void FashionMnist_views_and_tensors_are_unusable_after_dispose()
+    {
+        using var files = new IdxFiles();
+        files.WriteDataset("", trainCount: 2, testCount: 1);
+        var data = FashionMnist.Load(files.Directory, download: false);
+        var train = data.Train();
+        var labels = data.TrainLabels;
+        data.Dispose();
+        Assert.True(labels.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => train[0]);
+        Assert.Throws<ObjectDisposedException>(() => data.TrainImages);
+        Assert.Throws<ObjectDisposedException>(() => data.Test());
+    }
+
+    [Fact]
+    public void FashionMnist_loaded_inside_a_scope_outlives_it()
+    {
+        using var files = new IdxFiles();
+        files.WriteDataset("", trainCount: 2, testCount: 1);
+        FashionMnist data;
+        using (Engine.Scope())
+        {
+            data = FashionMnist.Load(files.Directory, download: false);
+            _ = data.TrainImages;
+        }
+        using (data)
+        {
+            Assert.Equal(new long[] { 0, 1 }, data.TrainLabels.ToArray<long>());
+            Assert.Equal(1568, data.TrainImages.ToArray<float>().Length);
+        }
+    }
+
+    [Fact]
+    public void Fashion_mnist_published_hashes_are_those_of_the_files_served_by_zalando()
+    {
+        // Debian repacks the same deflate streams without the gzip file-name field, so each Debian file is
+        // exactly its name plus a NUL shorter than the published one (which is why their hashes differ).
+        if (!Directory.Exists(FashionMnist.SystemDirectory))
+        {
+            output.WriteLine($"NOT RUN: {FashionMnist.SystemDirectory} is absent");
+            return;
+        }
+        foreach (var file in FashionMnist.Source.Files)
+        {
+            var debian = new FileInfo(Path.Combine(FashionMnist.SystemDirectory, file.Name));
+            Assert.Equal(file.Size, debian.Length + Path.GetFileNameWithoutExtension(file.Name).Length + 1);
+            Assert.Matches("^[0-9a-f]{64}$", file.Sha256);
+        }
+    }
+
+    [Fact]
     public void Search_places_are_the_given_path_then_KILN_DATA_then_the_user_cache_then_the_system_directory()
     {
         var places = DatasetLocator.SearchPlaces("fashion-mnist", "/given", "/kd", "/home/u", "/usr/share/datasets/fashion-mnist");
@@ -109,6 +185,14 @@ public sealed class FashionMnistTests(ITestOutputHelper output)
         var pixels = data.TrainImages.ToArray<float>();
         Assert.Equal(0f, pixels.Min());
         Assert.Equal(1f, pixels.Max());
+
+        // The first batch of an unshuffled loader over the view is the first 1000 images.
+        var loader = new DataLoader(data.Train(new ToTensor()), batchSize: 1000, numWorkers: 2);
+        Assert.Equal(60, loader.Count);
+        using var scope = Engine.Scope();
+        var (x, y) = loader.First();
+        Assert.Equal(pixels.AsSpan(0, 1000 * 784).ToArray(), x.ToArray<float>());
+        Assert.Equal(data.TrainLabels.ToArray<long>()[..1000], y.ToArray<long>());
     }
 
     private static int[] Counts(Tensor labels)
