@@ -27,6 +27,35 @@ public abstract class Dataset<T>
         }
     }
 
+    /// <summary>
+    /// Splits the items at random into disjoint subsets of the given <paramref name="lengths"/> (which must
+    /// add up to <see cref="Count"/>), as PyTorch's <c>random_split</c>: e.g. <c>RandomSplit([50000, 10000], seed: 0)</c>
+    /// for training and validation. The same seed gives the same split; without one, the seed is drawn from
+    /// Kiln's random stream (<see cref="Engine.ManualSeed"/>).
+    /// </summary>
+    public Subset<T>[] RandomSplit(IReadOnlyList<int> lengths, ulong? seed = null)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        int count = Count;
+        long total = 0;
+        foreach (var length in lengths)
+        {
+            if (length < 0) throw new ArgumentException($"RandomSplit: lengths must not be negative, got [{string.Join(", ", lengths)}]");
+            total += length;
+        }
+        if (total != count)
+            throw new ArgumentException($"RandomSplit: lengths [{string.Join(", ", lengths)}] add up to {total}, not to the {count} items");
+        var order = new ItemRandom(seed ?? ItemRandom.DrawSeed(), ItemRandom.ShuffleStream, ItemRandom.SplitEpoch).Permutation(count);
+        var subsets = new Subset<T>[lengths.Count];
+        int start = 0;
+        for (int i = 0; i < subsets.Length; i++)
+        {
+            subsets[i] = new Subset<T>(this, new ArraySegment<int>(order, start, lengths[i]));
+            start += lengths[i];
+        }
+        return subsets;
+    }
+
     /// <summary>Fetches the item at <paramref name="index"/>, already checked to be in range.</summary>
     protected abstract T GetItem(int index);
 }

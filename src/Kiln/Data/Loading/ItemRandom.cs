@@ -13,6 +13,9 @@ internal sealed class ItemRandom
     /// <summary>The index word that marks the shuffle stream of an epoch (item indices are below 2^31).</summary>
     internal const uint ShuffleStream = uint.MaxValue;
 
+    /// <summary>The epoch word of the stream that splits a dataset (loaders' epochs stay far below it).</summary>
+    internal const uint SplitEpoch = uint.MaxValue;
+
     [ThreadStatic] private static ItemRandom? _current;
 
     private readonly uint _k0, _k1, _c2, _c3;
