@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Text;
 using Kiln.Data;
+using Xunit.Abstractions;
 
 namespace Kiln.Tests.Data;
 
-public sealed class Cifar10Tests
+public sealed class Cifar10Tests(ITestOutputHelper output)
 {
     private static readonly LocatorOptions Offline = new(Home: null, SystemRoot: null, Downloader: null);
 
@@ -55,6 +57,32 @@ public sealed class Cifar10Tests
             AssertSynthetic(data, 2);
         }
         Assert.Equal(["cifar-10-binary.tar.gz"], Directory.GetFiles(Path.GetDirectoryName(archive)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Cifar10_reads_archives_written_by_GNU_tar_in_each_of_its_formats()
+    {
+        // The published archive was made with GNU tar, not with .NET's TarWriter that the other tests use.
+        using var files = new CifarFiles();
+        files.WriteFolder("source/cifar-10-batches-bin", CifarFiles.Batches(2));
+        foreach (var format in new[] { "gnu", "oldgnu", "ustar", "pax" })
+        {
+            var archive = Path.Combine(files.Directory, format + ".tar.gz");
+            Process tar;
+            try
+            {
+                tar = Process.Start(new ProcessStartInfo("tar", ["--format=" + format, "-czf", archive, "-C", Path.Combine(files.Directory, "source"), "cifar-10-batches-bin"]))!;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                output.WriteLine("NOT RUN: no tar command");
+                return;
+            }
+            tar.WaitForExit();
+            Assert.Equal(0, tar.ExitCode);
+            using var data = Cifar10.Load(archive, Offline);
+            AssertSynthetic(data, 2);
+        }
     }
 
     [Fact]
