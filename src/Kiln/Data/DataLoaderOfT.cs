@@ -312,15 +312,40 @@ public class DataLoader<TItem, TBatch> : IReadOnlyCollection<TBatch>
         {
             if (_disposed) return;
             _disposed = true;
+            Stop();
+            foreach (var thread in _threads) thread.Join();
+            DisposeReady();
+        }
+
+        /// <summary>
+        /// Stops the workers without waiting for them (from a finalizer): each finishes at most the item it
+        /// is on, disposes what it made and exits.
+        /// </summary>
+        internal void Abandon()
+        {
+            Stop();
+            DisposeReady();
+        }
+
+        private void Stop()
+        {
             lock (_gate)
             {
                 _stop.Stop();
                 Monitor.PulseAll(_gate);
             }
-            foreach (var thread in _threads) thread.Join();
-            foreach (var outcome in _ready.Values)
+        }
+
+        private void DisposeReady()
+        {
+            List<Outcome> ready;
+            lock (_gate)
+            {
+                ready = _ready.Values.ToList();
+                _ready.Clear();
+            }
+            foreach (var outcome in ready)
                 if (outcome.Error is null) BatchTensors.Dispose(outcome.Batch);
-            _ready.Clear();
         }
     }
 
@@ -370,10 +395,17 @@ public class DataLoader<TItem, TBatch> : IReadOnlyCollection<TBatch>
 
         public void Reset() => throw new NotSupportedException("DataLoader: start a new enumeration (a new epoch) instead of Reset");
 
+        /// <summary>An enumerator dropped without Dispose still stops its workers once collected (they hold no reference to it).</summary>
+        ~Enumerator()
+        {
+            if (!_disposed) _workers?.Abandon();
+        }
+
         public void Dispose()
         {
             if (_disposed) return;
             _disposed = true;
+            GC.SuppressFinalize(this);
             _workers?.Dispose();
             if (_holds)
             {

@@ -92,6 +92,31 @@ public sealed class DataLoaderWorkerTests
     }
 
     [Fact]
+    public void An_enumerator_dropped_without_dispose_stops_its_workers_once_collected()
+    {
+        var dataset = new CountingDataset(4000, delayMs: 1);
+        var loader = new DataLoader(dataset, batchSize: 4, numWorkers: 2);
+        StartAndDrop(loader);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (loader.RunningWorkers > 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            Thread.Sleep(10);
+        }
+        Assert.Equal(0, loader.RunningWorkers);
+        Assert.True(dataset.Calls < 4000);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void StartAndDrop(DataLoader loader)
+    {
+        var enumerator = loader.GetEnumerator();
+        Assert.True(enumerator.MoveNext());
+        Assert.True(loader.RunningWorkers > 0);
+    }
+
+    [Fact]
     public void Workers_prepare_at_most_num_workers_times_prefetch_factor_batches_ahead()
     {
         var dataset = new CountingDataset(400);
