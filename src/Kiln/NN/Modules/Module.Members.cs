@@ -152,6 +152,8 @@ public abstract partial class Module
             {
                 case SlotKind.Tensor:
                     var t = (Tensor)value;
+                    // A tensor some op made (an activation kept for later) is a value, not state.
+                    if (!t.IsLeaf) continue;
                     bool parameter = IsParameter(t);
                     t.DetachFromScope();
                     members.Add(new Member(slot.Name, parameter ? MemberKind.Parameter : MemberKind.Buffer, t, null));

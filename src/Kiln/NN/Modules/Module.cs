@@ -79,7 +79,7 @@ public abstract partial class Module
         catch (KilnShapeException e) when (!e.Data.Contains(PathTag))
         {
             var located = new KilnShapeException($"{Location}: {e.Message}", e);
-            located.Data[PathTag] = Path;
+            located.Data[PathTag] = ModulePath;
             throw located;
         }
         if (_hooks is { Count: > 0 })
@@ -157,8 +157,8 @@ public abstract partial class Module
     /// <summary>A short summary of the module's configuration for error messages ("256->10" for a Linear), or null.</summary>
     protected virtual string? Signature => null;
 
-    /// <summary>The module's dotted path from the root of its tree, which is named <c>model</c> (<c>model.features.3</c>).</summary>
-    protected string Path
+    /// <summary>The module's dotted path from the root of its tree, which is named <c>model</c> (<c>model.features.3</c>); see the class remarks.</summary>
+    protected string ModulePath
     {
         get
         {
@@ -178,7 +178,7 @@ public abstract partial class Module
     }
 
     /// <summary>The path and a description of the module, as error messages begin: <c>model.fc2 (Linear 256->10)</c>.</summary>
-    protected string Location => Signature is { } s ? $"{Path} ({TypeName} {s})" : $"{Path} ({TypeName})";
+    protected string Location => Signature is { } s ? $"{ModulePath} ({TypeName} {s})" : $"{ModulePath} ({TypeName})";
 
     /// <summary>
     /// An error about this module's input, prefixed with <see cref="Location"/>
@@ -187,7 +187,7 @@ public abstract partial class Module
     protected KilnShapeException InputError(string message)
     {
         var e = new KilnShapeException($"{Location}: {message}");
-        e.Data[PathTag] = Path;
+        e.Data[PathTag] = ModulePath;
         return e;
     }
 

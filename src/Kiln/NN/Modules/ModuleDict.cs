@@ -78,8 +78,13 @@ public class ModuleDict : Module, IDictionary<string, Module>, IReadOnlyDictiona
         _items.Clear();
     }
 
+    /// <summary>Whether a module is named <paramref name="key"/>.</summary>
     public bool ContainsKey(string key) => _items.ContainsKey(key);
+
+    /// <summary>The module named <paramref name="key"/>, if any.</summary>
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out Module value) => _items.TryGetValue(key, out value);
+
+    /// <summary>The names and modules in insertion order.</summary>
     public IEnumerator<KeyValuePair<string, Module>> GetEnumerator() => _items.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
@@ -93,7 +98,12 @@ public class ModuleDict : Module, IDictionary<string, Module>, IReadOnlyDictiona
     internal void SyncFrom(IEnumerable<KeyValuePair<string, Module>> modules)
     {
         _items.Clear();
-        foreach (var (key, module) in modules) _items[key] = module;
+        foreach (var (key, module) in modules)
+        {
+            CheckMemberName(key, nameof(modules));
+            _items[key] = module;
+            module.SetParent(this, key);
+        }
     }
 
     private protected override void AddItems(List<Member> members)

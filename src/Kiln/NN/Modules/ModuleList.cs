@@ -98,9 +98,16 @@ public class ModuleList : Module, IList<Module>, IReadOnlyList<Module>
         _items.Clear();
     }
 
+    /// <summary>Whether <paramref name="module"/> is in the list.</summary>
     public bool Contains(Module module) => _items.Contains(module);
+
+    /// <summary>Position of the first occurrence of <paramref name="module"/>, or -1.</summary>
     public int IndexOf(Module module) => _items.IndexOf(module);
+
+    /// <summary>Copies the modules into <paramref name="array"/> from <paramref name="arrayIndex"/>.</summary>
     public void CopyTo(Module[] array, int arrayIndex) => _items.CopyTo(array, arrayIndex);
+
+    /// <summary>The modules in order.</summary>
     public IEnumerator<Module> GetEnumerator() => _items.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
@@ -110,6 +117,7 @@ public class ModuleList : Module, IList<Module>, IReadOnlyList<Module>
         _items.Clear();
         foreach (var m in modules)
             if (m is not null) _items.Add(m);
+        Rename();
     }
 
     private protected override void AddItems(List<Member> members)

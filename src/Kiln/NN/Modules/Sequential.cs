@@ -109,6 +109,7 @@ public class Sequential : Module, IReadOnlyList<Module>
         foreach (var (name, module) in _items) members.Add(new Member(name, MemberKind.Module, null, module));
     }
 
+    /// <summary>The modules in order.</summary>
     public IEnumerator<Module> GetEnumerator() => _items.Select(i => i.Module).GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -38,6 +38,20 @@ public sealed class ModuleBehaviorTests
         Assert.Equal("model.0 (Conv2d 1->4, 3x3): input has 3 channels, expected 1 (input [2, 3, 8, 8])", conv.Message);
     }
 
+    private sealed class Tower : Module
+    {
+        private readonly List<Linear> _layers = [new Linear(4, 4), new Linear(5, 2)];
+
+        public override Tensor Forward(Tensor input) => _layers.Aggregate(input, (x, layer) => layer.Call(x));
+    }
+
+    [Fact]
+    public void Module_path_goes_through_list_fields()
+    {
+        var e = Assert.Throws<KilnShapeException>(() => new Tower().Call(Tensor.Zeros([3, 4])));
+        Assert.Equal("model.layers.1 (Linear 5->2): input has 4 features, expected 5", e.Message);
+    }
+
     [Fact]
     public void Module_wraps_an_op_error_with_the_innermost_module_path_once()
     {
@@ -183,5 +197,29 @@ public sealed class ModuleBehaviorTests
         var bn = (BatchNorm1d)model[0];
         var expected = F.BatchNorm(x, bn.RunningMean, bn.RunningVar, bn.Weight, bn.Bias, training: false);
         Assert.Equal(expected.ToArray<float>(), model.Call(x).ToArray<float>());
+    }
+
+    [Fact]
+    public void Sequential_model_trains_with_plain_gradient_descent()
+    {
+        Engine.ManualSeed(7);
+        var rule = Tensor.Randn([4, 3]);
+        var model = new Sequential(new Linear(4, 16), new Relu(), new Linear(16, 3));
+        double first = 0, last = 0;
+        for (int step = 0; step < 150; step++)
+        {
+            using var scope = Engine.Scope();
+            var x = Tensor.Randn([32, 4]);
+            var y = x.MatMul(rule).ArgMax(1);
+            var loss = F.CrossEntropy(model.Call(x), y);
+            model.ZeroGrad();
+            loss.Backward();
+            using (Engine.NoGrad())
+                foreach (var p in model.Parameters()) p.SubInPlace(p.Grad! * 0.5);
+            if (step == 0) first = loss.Item();
+            last = loss.Item();
+        }
+        Assert.True(last < 0.4 * first, $"loss went from {first} to {last}");
+        Assert.All(model.Parameters(), p => Assert.False(p.IsDisposed));
     }
 }

@@ -252,4 +252,60 @@ public sealed class ModuleDiscoveryTests
         model.Train();
         Assert.All(model.Modules(), m => Assert.True(m.IsTraining));
     }
+
+    private sealed class WithCache : Module
+    {
+        public Linear Fc { get; } = new(2, 2);
+        public Tensor? LastOutput { get; private set; }
+        [ExcludeFromState] public WithCache? Self { get; set; }
+
+        public override Tensor Forward(Tensor input) => LastOutput = Fc.Call(input);
+    }
+
+    [Fact]
+    public void Module_tensor_made_by_an_op_is_not_state_and_excluded_back_references_are_not_children()
+    {
+        var m = new WithCache();
+        m.Self = m;
+        var x = Tensor.Ones([1, 2]);
+        x.RequiresGrad = true;
+        m.Call(x);
+        Assert.NotNull(m.LastOutput);
+        Assert.Equal(["fc.weight", "fc.bias"], m.StateDict().Keys);
+        Assert.Equal(["", "fc"], Names(m.NamedModules()));
+    }
+
+    private sealed class Loop : Module
+    {
+        public Linear Fc { get; } = new(1, 1);
+        public Loop? Again { get; set; }
+    }
+
+    [Fact]
+    public void Module_that_contains_itself_through_a_field_is_walked_once()
+    {
+        var outer = new Loop();
+        var inner = new Loop { Again = outer };
+        outer.Again = inner;
+        Assert.Equal(["fc.weight", "fc.bias", "again.fc.weight", "again.fc.bias"], Names(outer.NamedParameters()));
+        Assert.Equal(["fc.weight", "fc.bias", "again.fc.weight", "again.fc.bias"], outer.StateDict().Keys);
+    }
+
+    private sealed class PyNet : Module
+    {
+        private readonly Conv2d _conv1 = new(1, 6, 5);
+        private readonly List<Linear> _fcs = [new(16, 8), new(8, 2)];
+        public BatchNorm2d Bn { get; } = new(6);
+    }
+
+    [Fact]
+    public void StateDict_of_a_custom_module_has_the_keys_pytorch_gives_the_same_model()
+    {
+        // class Net(nn.Module) with self.conv1 = nn.Conv2d(1,6,5), self.fcs = nn.ModuleList([nn.Linear(16,8), nn.Linear(8,2)]),
+        // self.bn = nn.BatchNorm2d(6): list(Net().state_dict().keys()) in PyTorch 1.13.
+        Assert.Equal(
+            ["conv1.weight", "conv1.bias", "fcs.0.weight", "fcs.0.bias", "fcs.1.weight", "fcs.1.bias",
+             "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked"],
+            new PyNet().StateDict().Keys);
+    }
 }
