@@ -64,7 +64,13 @@ public static partial class F
             y = Tensor.Cat([y, Tensor.Zeros([y.ShapeArray[0], y.ShapeArray[1], zeroRows, y.ShapeArray[3]], y.DType)], 2);
         if (zeroColumns > 0)
             y = Tensor.Cat([y, Tensor.Zeros([y.ShapeArray[0], y.ShapeArray[1], y.ShapeArray[2], zeroColumns], y.DType)], 3);
-        if (bias is not null) y = AddChannelBias(op, y, bias, input, weight);
+        if (bias is not null)
+        {
+            int outChannels = y.ShapeArray[1];
+            if (bias.Rank != 1 || bias.ShapeArray[0] != outChannels || bias.DType != y.DType)
+                throw SpatialShapeError.Create(op, $"bias must be [{outChannels}] {y.DType.Name()} (one value per output channel)", specs, roles);
+            y = y + bias.Reshape(1, outChannels, 1, 1);
+        }
         return unbatched ? y.Reshape(y.ShapeArray[1], y.ShapeArray[2], y.ShapeArray[3]) : y;
     }
 }
