@@ -38,6 +38,11 @@ internal static unsafe class ConvKernel
             DepthwiseConvKernel.Forward(g, input, weight, output);
             return;
         }
+        if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsForward(g))
+        {
+            ImplicitGemmConvKernel.Forward(g, (float*)input, (float*)weight, (float*)output, pool);
+            return;
+        }
         var job = new ImageJob<T>(g, ConvPass.Forward, input, weight, output);
         RunImages(g, pool, ref job);
     }
@@ -54,6 +59,11 @@ internal static unsafe class ConvKernel
             DepthwiseConvKernel.InputGrad(g, grad, weight, gradInput);
             return;
         }
+        if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsInputGrad(g))
+        {
+            ImplicitGemmConvKernel.InputGrad(g, (float*)grad, (float*)weight, (float*)gradInput, pool);
+            return;
+        }
         var job = new ImageJob<T>(g, ConvPass.InputGrad, grad, weight, gradInput);
         RunImages(g, pool, ref job);
     }
@@ -68,6 +78,11 @@ internal static unsafe class ConvKernel
         if (g.IsDepthwise)
         {
             DepthwiseConvKernel.WeightGrad(g, input, grad, gradWeight);
+            return;
+        }
+        if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsWeightGrad(g))
+        {
+            ImplicitGemmConvKernel.WeightGrad(g, (float*)input, (float*)grad, (float*)gradWeight, pool);
             return;
         }
         int size = g.OutChannels * g.PatchSize;
