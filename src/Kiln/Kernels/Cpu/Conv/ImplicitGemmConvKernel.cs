@@ -50,8 +50,8 @@ internal static unsafe class ImplicitGemmConvKernel
 
     internal static bool SupportsWeightGrad(in ConvGeometry g) => SupportsForward(g);
 
-    /// <summary>output[N, O, OH, OW] = conv(input, weight), every output element written.</summary>
-    internal static void Forward(in ConvGeometry g, float* input, float* weight, float* output, WorkerPool? pool)
+    /// <summary>output[N, O, OH, OW] = conv(input, weight) + bias[O] (null: none), every output element written.</summary>
+    internal static void Forward(in ConvGeometry g, float* input, float* weight, float* bias, float* output, WorkerPool? pool)
     {
         int og = g.GroupOutChannels, k = g.PatchSize, panels = Ceil(og, NR);
         var (hp, wp) = PaddedSize(g);
@@ -62,7 +62,7 @@ internal static unsafe class ImplicitGemmConvKernel
             PackChannels(weight + (nint)group * og * k, og, k, packed + (nint)group * panels * NR * k);
         long positions = (long)g.Batch * g.OutArea;
         int chunks = (int)((positions + ChunkTiles * MR - 1) / (ChunkTiles * MR));
-        var job = new ForwardJob(g, xp, hp, wp, taps, packed, output);
+        var job = new ForwardJob(g, xp, hp, wp, taps, packed, bias, output);
         if (pool is null) job.Run(0, chunks);
         else pool.For(chunks, 1, ref job);
     }
@@ -80,7 +80,7 @@ internal static unsafe class ImplicitGemmConvKernel
             float* to = flipped + ((nint)(group * cg + c) * og + o) * area;
             for (int t = 0; t < area; t++) to[area - 1 - t] = from[t];
         }
-        Forward(InputGradGeometry(g), grad, flipped, gradInput, pool);
+        Forward(InputGradGeometry(g), grad, flipped, null, gradInput, pool);
     }
 
     /// <summary>gradWeight[O, C/groups, kH, kW] = Σ over images and positions of grad · input window, every element written.</summary>
@@ -292,7 +292,7 @@ internal static unsafe class ImplicitGemmConvKernel
     /// Chunks [start, end) of 96 output positions: each accumulates all channel panels over the tap
     /// blocks in its own buffer, then writes the positions out in NCHW order.
     /// </summary>
-    private readonly struct ForwardJob(ConvGeometry g, float* xp, int hp, int wp, int* taps, float* packed, float* output) : IWorkerJob
+    private readonly struct ForwardJob(ConvGeometry g, float* xp, int hp, int wp, int* taps, float* packed, float* bias, float* output) : IWorkerJob
     {
         public void Run(int start, int end)
         {
@@ -325,7 +325,7 @@ internal static unsafe class ImplicitGemmConvKernel
             }
         }
 
-        /// <summary>output[image, group·og + o, pos] = sums[row, o] for the chunk's positions.</summary>
+        /// <summary>output[image, group·og + o, pos] = sums[row, o] (+ bias[group·og + o]) for the chunk's positions.</summary>
         private void Scatter(int first, int count, int group, float* sums, int ldc)
         {
             int og = g.GroupOutChannels, area = g.OutArea;
@@ -339,7 +339,8 @@ internal static unsafe class ImplicitGemmConvKernel
                 {
                     float* d = dest + (nint)o * area;
                     float* s = sums + (nint)row * ldc + o;
-                    for (int i = 0; i < run; i++) d[i] = s[(nint)i * ldc];
+                    float add = bias == null ? 0f : bias[group * og + o];
+                    for (int i = 0; i < run; i++) d[i] = s[(nint)i * ldc] + add;
                 }
                 row += run;
             }
