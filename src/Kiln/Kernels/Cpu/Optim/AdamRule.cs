@@ -30,7 +30,6 @@ internal readonly unsafe struct AdamRule<T> : IOptimizerRule<T> where T : unmana
     /// <summary><paramref name="maxExpAvgSq"/> is read only with amsgrad.</summary>
     internal AdamRule(T* param, T* grad, T* expAvg, T* expAvgSq, T* maxExpAvgSq, in AdamCoefficients c)
     {
-        if (c.Amsgrad && maxExpAvgSq is null) throw new ArgumentNullException(nameof(maxExpAvgSq), "amsgrad needs max_exp_avg_sq");
         _param = param;
         _grad = grad;
         _expAvg = expAvg;

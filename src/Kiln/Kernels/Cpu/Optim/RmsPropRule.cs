@@ -21,8 +21,6 @@ internal readonly unsafe struct RmsPropRule<T> : IOptimizerRule<T> where T : unm
     /// <summary><paramref name="gradAvg"/> is used only when centered, <paramref name="buffer"/> only with momentum.</summary>
     internal RmsPropRule(T* param, T* grad, T* squareAvg, T* gradAvg, T* buffer, in RmsPropCoefficients c)
     {
-        if (c.Centered && gradAvg is null) throw new ArgumentNullException(nameof(gradAvg), "centered RMSprop needs grad_avg");
-        if (c.Momentum > 0 && buffer is null) throw new ArgumentNullException(nameof(buffer), "momentum needs a momentum buffer");
         _param = param;
         _grad = grad;
         _squareAvg = squareAvg;

@@ -21,7 +21,6 @@ internal readonly unsafe struct SgdRule<T> : IOptimizerRule<T> where T : unmanag
     /// <summary><paramref name="buffer"/> is used only when the momentum is not 0.</summary>
     internal SgdRule(T* param, T* grad, T* buffer, in SgdCoefficients c)
     {
-        if (c.Momentum != 0 && buffer is null) throw new ArgumentNullException(nameof(buffer), "momentum needs a momentum buffer");
         _param = param;
         _grad = grad;
         _buffer = buffer;
