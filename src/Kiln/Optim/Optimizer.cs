@@ -239,17 +239,21 @@ public abstract class Optimizer : IDisposable
             _state[p] = state;
             return state;
         }
+        bool converted = false;
+        foreach (var (name, buffer) in state.Buffers)
+        {
+            if (!buffer.Shape.Equals(p.Shape))
+                throw new KilnException($"{Name}.Step(): state '{name}' of parameter {index} has shape {buffer.Shape}, but the parameter now has shape {p.Shape}");
+            converted |= buffer.DType != p.DType;
+        }
+        if (!converted) return state;
+        // The parameter changed dtype in place (Module.To): its state follows, as load_state_dict casts it.
         foreach (var name in state.Buffers.Keys.ToList())
         {
             var buffer = state.Buffers[name];
-            if (!buffer.Shape.Equals(p.Shape))
-                throw new KilnException($"{Name}.Step(): state '{name}' of parameter {index} has shape {buffer.Shape}, but the parameter now has shape {p.Shape}");
-            if (buffer.DType != p.DType)
-            {
-                // The parameter changed dtype in place (Module.To): its state follows, as load_state_dict casts it.
-                using (Engine.NoGrad()) state.Buffers[name] = buffer.To(p.DType).DetachFromScope();
-                buffer.Dispose();
-            }
+            if (buffer.DType == p.DType) continue;
+            using (Engine.NoGrad()) state.Buffers[name] = buffer.To(p.DType).DetachFromScope();
+            buffer.Dispose();
         }
         return state;
     }

@@ -303,8 +303,8 @@ public sealed unsafe class OptimizerKernelTests
     [Fact]
     public void Optimizer_kernels_give_identical_bits_for_any_thread_count()
     {
-        // Three blocks' worth per participant and a ragged end, so three threads split it.
-        int n = 3 * 8 * OptimizerUpdateLoop.BlockElements + 123;
+        // Three shares of the smallest size the pool hands out, and a ragged end, so three threads split it.
+        int n = 3 * OptimizerUpdateLoop.GrainBlocks * OptimizerUpdateLoop.BlockElements + 123;
         var rng = new Random(5);
         var p0 = Data<float>(rng, n);
         var g = Data<float>(rng, n);

@@ -97,7 +97,7 @@ public sealed class OptimizerTests
     {
         // Big enough for the shared pool to split it (when it has several threads); the result must equal a
         // one-thread run of the same kernel over the same data.
-        int n = 5 * 8 * OptimizerUpdateLoop.BlockElements + 3;
+        int n = 5 * OptimizerUpdateLoop.GrainBlocks * OptimizerUpdateLoop.BlockElements + 3;
         var values = Enumerable.Range(0, n).Select(i => Math.Sin(i * 0.001)).ToArray();
         var gradValues = Enumerable.Range(0, n).Select(i => Math.Cos(i * 0.003)).ToArray();
         var p = Tensor.From<double>(values).DetachFromScope();
