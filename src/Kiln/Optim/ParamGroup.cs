@@ -52,7 +52,7 @@ public sealed class ParamGroup
     internal Optimizer? Owner { get; set; }
 
     /// <summary>The options set on this group (all of the optimizer's hyper-parameters once added to one), in order.</summary>
-    public IReadOnlyList<KeyValuePair<string, double>> Options => _options;
+    public IReadOnlyList<KeyValuePair<string, double>> Options => _options.AsReadOnly();
 
     /// <summary>Whether option <paramref name="name"/> is set.</summary>
     public bool Contains(string name) => IndexOf(name) >= 0;
