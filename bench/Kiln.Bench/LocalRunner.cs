@@ -46,7 +46,8 @@ internal static class LocalRunner
         IEnumerable<Workload> all = PeakWorkloads.All(threads)
             .Concat(GemmWorkloads.All())
             .Concat(EagerWorkloads.All())
-            .Concat(ConvWorkloads.All());
+            .Concat(ConvWorkloads.All())
+            .Concat(ConvKernelWorkloads.All());
         return all.Where(w => options.Groups.Contains(w.Group)
             && (options.Filter is null || w.Name.Contains(options.Filter, StringComparison.OrdinalIgnoreCase)));
     }
