@@ -4,4 +4,5 @@ namespace Kiln;
 public sealed class KilnShapeException : KilnException
 {
     public KilnShapeException(string message) : base(message) { }
+    public KilnShapeException(string message, Exception inner) : base(message, inner) { }
 }

@@ -11,8 +11,9 @@ public sealed partial class Tensor : IDisposable
 {
     private Storage? _storage;
     internal readonly int[] ShapeArray;
-    internal readonly int[] StridesArray;
-    internal readonly int OffsetElements;
+    // Not readonly only for ReplaceData (Module.To changes a parameter's dtype in place).
+    internal int[] StridesArray;
+    internal int OffsetElements;
     private bool _requiresGrad;
 
     internal TensorScope? Scope;
@@ -79,7 +80,7 @@ public sealed partial class Tensor : IDisposable
     internal Storage LiveStorage => _storage ?? throw new ObjectDisposedException(nameof(Tensor), $"tensor {Shape} {DType.Name()} was disposed");
 
     /// <summary>The element type.</summary>
-    public DType DType { get; }
+    public DType DType { get; private set; }
 
     /// <summary>The size of each dimension.</summary>
     public Shape Shape => Shape.Wrap(ShapeArray);
@@ -122,6 +123,28 @@ public sealed partial class Tensor : IDisposable
 
     /// <summary>Bumped by each in-place change of this tensor's memory (shared with its views).</summary>
     public int Version => LiveStorage.Version;
+
+    /// <summary>
+    /// Makes this leaf hold <paramref name="source"/>'s data (same shape, any dtype and strides) while
+    /// keeping its identity, so references held elsewhere (an optimizer's parameter list) see the new
+    /// data. The version moves past the old one, so a graph that saved the old data notices the change.
+    /// </summary>
+    internal void ReplaceData(Tensor source)
+    {
+        if (!IsLeaf) throw new KilnAutogradException($"only leaf tensors can have their data replaced; this tensor was made by {GradFn!.Name}");
+        if (source.Shape != Shape)
+            throw new KilnShapeException($"cannot replace the data of a tensor of shape {Shape} with data of shape {source.Shape}");
+        int version = Version;
+        var storage = source.LiveStorage;
+        storage.AddRef();
+        storage.Version = Math.Max(storage.Version, version + 1);
+        var old = Interlocked.Exchange(ref _storage, storage);
+        old?.Release();
+        StridesArray = source.StridesArray;
+        OffsetElements = source.OffsetElements;
+        DType = source.DType;
+        if (!DType.IsFloatingPoint()) _requiresGrad = false;
+    }
 
     internal bool SharesStorageWith(Tensor other) => ReferenceEquals(_storage, other._storage);
 

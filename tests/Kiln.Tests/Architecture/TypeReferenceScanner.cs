@@ -160,7 +160,12 @@ internal sealed class TypeReferenceScanner : IDisposable
                 case OperandType.InlineString: il.Offset += 4; break;
                 case OperandType.InlineI8:
                 case OperandType.InlineR: il.Offset += 8; break;
-                case OperandType.InlineSwitch: il.Offset += 4 * il.ReadInt32(); break;
+                case OperandType.InlineSwitch:
+                    // Read the count first: "il.Offset += 4 * il.ReadInt32()" would load Offset before the
+                    // read moved it, skipping the count's own 4 bytes.
+                    int targets = il.ReadInt32();
+                    il.Offset += 4 * targets;
+                    break;
                 case OperandType.InlineField:
                 case OperandType.InlineMethod:
                 case OperandType.InlineType:

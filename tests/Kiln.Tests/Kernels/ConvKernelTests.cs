@@ -226,6 +226,8 @@ public sealed unsafe class ConvKernelTests
     [InlineData(3, 2, 7, 7, 4, 5)]
     [InlineData(1, 4, 12, 12, 6, 3)]
     [InlineData(64, 1, 28, 28, 32, 5)]
+    [InlineData(4, 16, 9, 9, 20, 3)]
+    [InlineData(3, 32, 14, 14, 64, 5)]
     public void ConvKernel_gives_identical_bits_for_any_thread_count(int batch, int channels, int height, int width, int outChannels, int kernel)
     {
         int pad = kernel / 2;
@@ -257,6 +259,67 @@ public sealed unsafe class ConvKernelTests
             Assert.Equal(y1, y);
             Assert.Equal(dx1, dx);
             Assert.Equal(dw1, dw);
+        }
+    }
+
+    /// <summary>A random geometry the implicit-GEMM path takes: at least 64 taps per patch and 8 filters per group.</summary>
+    private static ConvGeometry RandomImplicitGeometry(Random rng)
+    {
+        while (true)
+        {
+            int groups = rng.Next(1, 3), cg = rng.Next(8, 13), og = new[] { 8, 9, 16, 17, 20, 33 }[rng.Next(6)];
+            int kh = rng.Next(3, 6), kw = rng.Next(2, 6);
+            int sh = rng.Next(1, 3), sw = rng.Next(1, 3), dh = rng.Next(1, 3), dw = rng.Next(1, 3);
+            int h = rng.Next(4, 16), w = rng.Next(4, 20);
+            int pt = rng.Next(0, 3), pl = rng.Next(0, 3), pb = rng.Next(0, 3), pr = rng.Next(0, 3);
+            int spanH = h + pt + pb - dh * (kh - 1) - 1, spanW = w + pl + pr - dw * (kw - 1) - 1;
+            if (spanH < 0 || spanW < 0) continue;
+            var g = new ConvGeometry(rng.Next(1, 4), cg * groups, h, w, og * groups, groups, kh, kw, sh, sw, pt, pl, dh, dw, spanH / sh + 1, spanW / sw + 1);
+            if (g.PatchSize >= 64) return g;
+        }
+    }
+
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    [InlineData(23)]
+    public void ConvKernel_implicit_gemm_path_matches_naive_sums_in_float32(int seed)
+    {
+        var rng = new Random(seed);
+        for (int i = 0; i < 6; i++)
+        {
+            var g = RandomImplicitGeometry(rng);
+            if (ImplicitGemmConvKernel.IsAccelerated) Assert.True(ImplicitGemmConvKernel.SupportsForward(g), g.ToString());
+            var x = Random(rng, g.Batch * g.Channels * g.Height * g.Width);
+            var w = Random(rng, g.OutChannels * g.Channels / g.Groups * g.KernelHeight * g.KernelWidth);
+            var dy = Random(rng, g.Batch * g.OutChannels * g.OutHeight * g.OutWidth);
+            var y0 = new double[dy.Length];
+            var dx0 = new double[x.Length];
+            var dw0 = new double[w.Length];
+            foreach (var t in Taps(g))
+            {
+                y0[YAt(g, t.N, t.O, t.Oy, t.Ox)] += x[XAt(g, t.N, t.C, t.Iy, t.Ix)] * w[WAt(g, t.O, t.Ci, t.Ky, t.Kx)];
+                dx0[XAt(g, t.N, t.C, t.Iy, t.Ix)] += dy[YAt(g, t.N, t.O, t.Oy, t.Ox)] * w[WAt(g, t.O, t.Ci, t.Ky, t.Kx)];
+                dw0[WAt(g, t.O, t.Ci, t.Ky, t.Kx)] += dy[YAt(g, t.N, t.O, t.Oy, t.Ox)] * x[XAt(g, t.N, t.C, t.Iy, t.Ix)];
+            }
+            var xf = Array.ConvertAll(x, v => (float)v);
+            var wf = Array.ConvertAll(w, v => (float)v);
+            var dyf = Array.ConvertAll(dy, v => (float)v);
+            var y = new float[dy.Length];
+            var dx = new float[x.Length];
+            var dwf = new float[w.Length];
+            Array.Fill(y, float.NaN);
+            Array.Fill(dx, float.NaN);
+            Array.Fill(dwf, float.NaN);
+            fixed (float* px = xf, pw = wf, pdy = dyf, py = y, pdx = dx, pdw = dwf)
+            {
+                ConvKernel.Forward(g, px, pw, py);
+                ConvKernel.InputGrad(g, pdy, pw, pdx);
+                ConvKernel.WeightGrad(g, px, pdy, pdw);
+            }
+            TestTensors.AssertClose(y0, Array.ConvertAll(y, v => (double)v), 1e-4, 1e-4, $"float32 forward {g}");
+            TestTensors.AssertClose(dx0, Array.ConvertAll(dx, v => (double)v), 1e-4, 1e-4, $"float32 input gradient {g}");
+            TestTensors.AssertClose(dw0, Array.ConvertAll(dwf, v => (double)v), 1e-4, 1e-4, $"float32 weight gradient {g}");
         }
     }
 }

@@ -98,6 +98,7 @@ public sealed unsafe class GemmKernelTests
     [InlineData(257, 190, 129, true, true)]
     [InlineData(5, 3000, 200, false, true)]
     [InlineData(2, 1000, 1100, true, false)]
+    [InlineData(64, 300, 800, false, true)]
     public void Gemm_gives_identical_bits_for_any_thread_count(int m, int n, int k, bool transA, bool transB)
     {
         var a = Random(m * k, 10);

@@ -7,6 +7,7 @@ public sealed class ScopeMemoryTests
     [Fact]
     public void A_scope_returns_its_memory()
     {
+        MemoryCollection.WarmScalars(2, 1);
         long start = MemoryCollection.Settle().BytesInUse;
         var x = Tensor.Ones([64, 64]);
         long withX = Engine.MemoryStats().BytesInUse;
@@ -25,6 +26,7 @@ public sealed class ScopeMemoryTests
     {
         var w = Tensor.Ones([32, 32]);
         w.RequiresGrad = true;
+        MemoryCollection.WarmScalars(0.5);
         long start = MemoryCollection.Settle().BytesInUse;
         for (int i = 0; i < 3; i++)
         {
@@ -40,6 +42,7 @@ public sealed class ScopeMemoryTests
     {
         var w = Tensor.Ones([32, 32]);
         w.RequiresGrad = true;
+        MemoryCollection.WarmScalars(0.5);
         long start = MemoryCollection.Settle().BytesInUse;
         using (Engine.Scope())
         {
@@ -50,5 +53,31 @@ public sealed class ScopeMemoryTests
         w.Grad!.Dispose();
         w.Grad = null;
         Assert.Equal(start, Engine.MemoryStats().BytesInUse);
+    }
+
+    [Fact]
+    public void Scalar_operands_are_cached_per_thread_in_a_bounded_number_of_buffers()
+    {
+        var x = Tensor.Ones([4]);
+        MemoryCollection.WarmScalars(3);
+        long start = MemoryCollection.Settle().BytesInUse;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            using var y = x * 3;
+        }
+        // The result tensors are the only managed allocations: the scalar 3 comes from the cache.
+        long perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / 100;
+        using (var probe = x * 3) { }
+        Assert.Equal(start, Engine.MemoryStats().BytesInUse);
+        for (int i = 0; i < 1000; i++)
+        {
+            using var y = x * (i + 0.25);
+        }
+        long held = MemoryCollection.Settle().BytesInUse - start;
+        Assert.True(held > 0 && held <= 32 * MemoryPool.SizeClass(8).Capacity, $"1,000 distinct scalars left {held} bytes in use");
+        using (var z = x * 3) Assert.Equal(12f, z.Sum().Item<float>());
+        Assert.True(perCall < 1024, $"x * 3 allocated {perCall} managed bytes per call");
+        x.Dispose();
     }
 }

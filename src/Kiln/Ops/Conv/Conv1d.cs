@@ -39,9 +39,10 @@ namespace Kiln.NN
                 throw SpatialShapeError.Create(op, "input and weight must both be float32 or both float64", specs, roles);
             attributes.Check(op, specs, roles, channels, 1, length, outChannels, groupChannels, 1, kernel);
 
-            var y = Conv2dOp.Apply(x.Reshape(batch, channels, 1, length), weight.Reshape(outChannels, groupChannels, 1, kernel), attributes);
+            var x4 = x.Reshape(batch, channels, 1, length);
+            var w4 = weight.Reshape(outChannels, groupChannels, 1, kernel);
+            var y = bias is null ? Conv2dOp.Apply(x4, w4, attributes) : Conv2dOp.Apply(x4, w4, CheckedBias(op, bias, input, weight), attributes);
             y = y.Reshape(batch, outChannels, y.ShapeArray[3]);
-            if (bias is not null) y = AddChannelBias(op, y, bias, input, weight);
             return unbatched ? y.Reshape(outChannels, y.ShapeArray[2]) : y;
         }
     }

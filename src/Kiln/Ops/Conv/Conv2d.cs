@@ -5,8 +5,9 @@ namespace Kiln.Ops
 {
     /// <summary>
     /// 2-D convolution (cross-correlation, as in PyTorch) of input [N, C, H, W] with weight
-    /// [O, C/groups, kH, kW], giving [N, O, OH, OW]. The bias is added by <c>F.Conv2d</c> as a broadcast
-    /// add, so its gradient is the output gradient summed over N, OH and OW.
+    /// [O, C/groups, kH, kW], plus an optional bias [O], giving [N, O, OH, OW]. The kernels add the bias
+    /// while each output tile is still in cache, so it costs no pass and no tensor of its own; its
+    /// gradient is the output gradient summed over N, OH and OW.
     /// </summary>
     internal sealed class Conv2dOp : OpDef<Conv2dAttributes>
     {
@@ -15,18 +16,26 @@ namespace Kiln.Ops
         [ModuleInitializer]
         internal static void Register() => OpRegistry.Add(Instance);
 
-        internal static readonly string[] Roles = ["input", "weight"];
+        internal static readonly string[] Roles = ["input", "weight", "bias"];
 
         public override string Name => "Conv2d";
-        public override int Arity => 2;
+
+        /// <summary>Input and weight, or input, weight and bias.</summary>
+        public override int Arity => Variadic;
 
         internal static Tensor Apply(Tensor input, Tensor weight, Conv2dAttributes a) => Dispatcher.Call(Instance, a, input, weight);
 
+        internal static Tensor Apply(Tensor input, Tensor weight, Tensor bias, Conv2dAttributes a) => Dispatcher.Call(Instance, a, input, weight, bias);
+
         public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Conv2dAttributes a)
         {
-            SpatialShapeError.CheckInputs(Name, inputs, Roles);
+            if (inputs.Length is not (2 or 3))
+                throw SpatialShapeError.Create(Name, $"takes an input, a weight and an optional bias, got {inputs.Length} tensors", inputs, Roles);
+            SpatialShapeError.CheckInputs(Name, inputs[..2], Roles);
             var (x, w) = (inputs[0].Shape, inputs[1].Shape);
             var (oh, ow) = a.Check(Name, inputs, Roles, x[1], x[2], x[3], w[0], w[1], w[2], w[3]);
+            if (inputs.Length == 3 && (inputs[2].Shape.Rank != 1 || inputs[2].Shape[0] != w[0] || inputs[2].DType != inputs[0].DType))
+                throw SpatialShapeError.Create(Name, $"bias must be [{w[0]}] {inputs[0].DType.Name()} (one value per output channel)", inputs, Roles);
             return new TensorSpec(new Shape(x[0], w[0], oh, ow), inputs[0].DType);
         }
 
@@ -34,17 +43,31 @@ namespace Kiln.Ops
         {
             var (x, w, y) = (inputs[0].ShapeArray, inputs[1].ShapeArray, output.ShapeArray);
             var g = a.Geometry(x[0], x[1], x[2], x[3], w[0], w[2], w[3], y[2], y[3]);
-            Conv2dAttributes.Run(inputs[0], inputs[1], output, g, ConvKernel.Forward, ConvKernel.Forward);
+            using var input = new ContiguousInput(inputs[0]);
+            using var weight = new ContiguousInput(inputs[1]);
+            bool biased = inputs.Length == 3;
+            using var bias = biased ? new ContiguousInput(inputs[2]) : default;
+            if (output.DType == DType.Float32)
+                ConvKernel.Forward(g, input.Pointer<float>(), weight.Pointer<float>(), biased ? bias.Pointer<float>() : null, output.Pointer<float>(), WorkerPool.Shared);
+            else
+                ConvKernel.Forward(g, input.Pointer<double>(), weight.Pointer<double>(), biased ? bias.Pointer<double>() : null, output.Pointer<double>(), WorkerPool.Shared);
         }
 
         public override Tensor?[] Backward(BackwardContext c, Conv2dAttributes a)
         {
             var (x, w) = (c.Input(0), c.Input(1));
-            return
-            [
-                c.NeedsGrad(0) ? Conv2dInputGradOp.Apply(c.Grad, w, a, x.ShapeArray[2], x.ShapeArray[3]) : null,
-                c.NeedsGrad(1) ? Conv2dWeightGradOp.Apply(x, c.Grad, a, w.ShapeArray[2], w.ShapeArray[3]) : null,
-            ];
+            return c.Inputs.Length == 2
+                ?
+                [
+                    c.NeedsGrad(0) ? Conv2dInputGradOp.Apply(c.Grad, w, a, x.ShapeArray[2], x.ShapeArray[3]) : null,
+                    c.NeedsGrad(1) ? Conv2dWeightGradOp.Apply(x, c.Grad, a, w.ShapeArray[2], w.ShapeArray[3]) : null,
+                ]
+                :
+                [
+                    c.NeedsGrad(0) ? Conv2dInputGradOp.Apply(c.Grad, w, a, x.ShapeArray[2], x.ShapeArray[3]) : null,
+                    c.NeedsGrad(1) ? Conv2dWeightGradOp.Apply(x, c.Grad, a, w.ShapeArray[2], w.ShapeArray[3]) : null,
+                    c.NeedsGrad(2) ? c.Grad.Sum([0, 2, 3]) : null,
+                ];
         }
 
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, Conv2dAttributes a)
@@ -55,6 +78,12 @@ namespace Kiln.Ops
             var w = inputs[1].ToArray<double>();
             var y = new double[xs[0] * ws[0] * oh * ow];
             a.ReferenceTaps(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], (int)oh, (int)ow, (xi, wi, yi) => y[yi] += x[xi] * w[wi]);
+            if (inputs.Length == 3)
+            {
+                var bias = inputs[2].ToArray<double>();
+                int area = (int)(oh * ow);
+                for (int i = 0; i < y.Length; i++) y[i] += bias[i / area % ws[0]];
+            }
             return Tensor.From<double>(y, xs[0], ws[0], (int)oh, (int)ow);
         }
 
@@ -76,7 +105,25 @@ namespace Kiln.Ops
             ("larger depthwise", [1, 4, 17, 19], [4, 1, 3, 3], Conv2dAttributes.Create(1, 1, 1, 1, 1, 1, 4), false),
         ];
 
-        public override IEnumerable<OpSample> Samples() => CaseSamples(300, (input, weight, _, a) => (input, weight, a));
+        public override IEnumerable<OpSample> Samples()
+        {
+            foreach (var sample in CaseSamples(300, (input, weight, _, a) => (input, weight, a))) yield return sample;
+            // With a bias: the im2col, depthwise and 1x1 paths each add it in their own place.
+            (string, int[], int[], Conv2dAttributes)[] biased =
+            [
+                ("3x3 with bias", [2, 3, 5, 6], [4, 3, 3, 3], Conv2dAttributes.Create(1, 1, 1, 1, 1, 1, 1)),
+                ("groups 2 stride 2 with bias", [1, 4, 7, 6], [6, 2, 3, 3], Conv2dAttributes.Create(2, 2, 1, 0, 1, 1, 2)),
+                ("depthwise with bias", [1, 3, 6, 5], [6, 1, 3, 3], Conv2dAttributes.Create(1, 1, 1, 1, 1, 1, 3)),
+                ("1x1 with bias", [2, 5, 3, 4], [3, 5, 1, 1], Conv2dAttributes.Create(1, 1, 0, 0, 1, 1, 1)),
+            ];
+            int seed = 400;
+            foreach (var (description, input, weight, a) in biased)
+            {
+                int s = seed += 3;
+                yield return new OpSample(description,
+                    () => [OpSample.Uniform(s, -1, 1, input), OpSample.Uniform(s + 1, -1, 1, weight), OpSample.Uniform(s + 2, -1, 1, weight[0])], a);
+            }
+        }
 
         /// <summary>
         /// One sample per entry of <see cref="Cases"/> for a convolution primitive, seeded from
@@ -111,6 +158,10 @@ namespace Kiln.Ops
                 new("integer input", [new TensorSpec(new Shape(1, 2, 4, 4), DType.Int32), new TensorSpec(new Shape(3, 2, 3, 3), DType.Int32)], plain),
                 new("zero stride", [F32(1, 2, 4, 4), F32(3, 2, 3, 3)], Conv2dAttributes.Create(0, 1, 0, 0, 1, 1, 1)),
                 new("negative padding", [F32(1, 2, 4, 4), F32(3, 2, 3, 3)], Conv2dAttributes.Create(1, 1, -1, 0, 1, 1, 1)),
+                new("bias of the wrong length", [F32(1, 2, 4, 4), F32(3, 2, 3, 3), F32(4)], plain),
+                new("bias of rank 2", [F32(1, 2, 4, 4), F32(3, 2, 3, 3), F32(3, 1)], plain),
+                new("bias of another dtype", [F32(1, 2, 4, 4), F32(3, 2, 3, 3), new TensorSpec(new Shape(3), DType.Float64)], plain),
+                new("four tensors", [F32(1, 2, 4, 4), F32(3, 2, 3, 3), F32(3), F32(3)], plain),
             ];
         }
     }
@@ -145,22 +196,18 @@ namespace Kiln.NN
             else
                 pads = new IntList(padding.Height, padding.Width, padding.Height, padding.Width);
             var attributes = new Conv2dAttributes(new IntList(s.Height, s.Width), pads, new IntList(d.Height, d.Width), groups);
-            var y = Conv2dOp.Apply(x, weight, attributes);
-            if (bias is not null) y = AddChannelBias("Conv2d", y, bias, input, weight);
+            var y = bias is null ? Conv2dOp.Apply(x, weight, attributes) : Conv2dOp.Apply(x, weight, CheckedBias("Conv2d", bias, input, weight), attributes);
             return unbatched ? y.Reshape(y.ShapeArray[1], y.ShapeArray[2], y.ShapeArray[3]) : y;
         }
 
-        /// <summary>y + bias broadcast over dimension 1 (one value per output channel), after checking the bias.</summary>
-        internal static Tensor AddChannelBias(string op, Tensor y, Tensor bias, Tensor input, Tensor weight)
+        /// <summary>The bias, after checking it holds one value per output channel, so the error speaks of the caller's shapes.</summary>
+        internal static Tensor CheckedBias(string op, Tensor bias, Tensor input, Tensor weight)
         {
-            int outChannels = y.ShapeArray[1];
-            if (bias.Rank != 1 || bias.ShapeArray[0] != outChannels || bias.DType != y.DType)
-                throw SpatialShapeError.Create(op, $"bias must be [{outChannels}] {y.DType.Name()} (one value per output channel)",
+            int outChannels = weight.Rank > 0 ? weight.ShapeArray[0] : 0;
+            if (bias.Rank != 1 || bias.ShapeArray[0] != outChannels || bias.DType != weight.DType)
+                throw SpatialShapeError.Create(op, $"bias must be [{outChannels}] {weight.DType.Name()} (one value per output channel)",
                     [TensorSpec.Of(input), TensorSpec.Of(weight), TensorSpec.Of(bias)], "input", "weight", "bias");
-            var shape = new int[y.Rank];
-            shape.AsSpan().Fill(1);
-            shape[1] = outChannels;
-            return y + bias.Reshape(shape);
+            return bias;
         }
     }
 }

@@ -32,14 +32,38 @@ internal static unsafe class ConvKernel
 
     /// <summary>The forward pass on an explicit pool (null: the calling thread only), so tests can vary the thread count.</summary>
     internal static void Forward<T>(in ConvGeometry g, T* input, T* weight, T* output, WorkerPool? pool) where T : unmanaged, IFloatingPointIeee754<T>
+        => Forward(g, input, weight, null, output, pool);
+
+    /// <summary>
+    /// The forward pass plus <paramref name="bias"/>[O] (null: none), added to each output plane while
+    /// it is still in cache, or in the epilogue of the implicit-GEMM tiles.
+    /// </summary>
+    internal static void Forward<T>(in ConvGeometry g, T* input, T* weight, T* bias, T* output, WorkerPool? pool) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (g.IsDepthwise)
         {
             DepthwiseConvKernel.Forward(g, input, weight, output);
+            if (bias != null)
+                for (int n = 0; n < g.Batch; n++) AddBias(bias, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutArea);
             return;
         }
-        var job = new ImageJob<T>(g, ConvPass.Forward, input, weight, output);
+        if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsForward(g))
+        {
+            ImplicitGemmConvKernel.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output, pool);
+            return;
+        }
+        var job = new ImageJob<T>(g, ConvPass.Forward, input, weight, output, bias);
         RunImages(g, pool, ref job);
+    }
+
+    /// <summary>planes[o] += bias[o] for <paramref name="channels"/> consecutive planes of <paramref name="area"/> values.</summary>
+    private static void AddBias<T>(T* bias, T* planes, int channels, int area) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < channels; o++)
+        {
+            var plane = new Span<T>(planes + (nint)o * area, area);
+            TensorPrimitives.Add(plane, bias[o], plane);
+        }
     }
 
     /// <summary>gradInput[N, C, H, W] = convᵀ(grad[N, O, OH, OW], weight): col2im of Wᵀ·grad.</summary>
@@ -52,6 +76,11 @@ internal static unsafe class ConvKernel
         if (g.IsDepthwise)
         {
             DepthwiseConvKernel.InputGrad(g, grad, weight, gradInput);
+            return;
+        }
+        if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsInputGrad(g))
+        {
+            ImplicitGemmConvKernel.InputGrad(g, (float*)grad, (float*)weight, (float*)gradInput, pool);
             return;
         }
         var job = new ImageJob<T>(g, ConvPass.InputGrad, grad, weight, gradInput);
@@ -68,6 +97,11 @@ internal static unsafe class ConvKernel
         if (g.IsDepthwise)
         {
             DepthwiseConvKernel.WeightGrad(g, input, grad, gradWeight);
+            return;
+        }
+        if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsWeightGrad(g))
+        {
+            ImplicitGemmConvKernel.WeightGrad(g, (float*)input, (float*)grad, (float*)gradWeight, pool);
             return;
         }
         int size = g.OutChannels * g.PatchSize;
@@ -155,7 +189,7 @@ internal static unsafe class ConvKernel
     /// (a = grad, b = weight, c = gradInput) or weight gradient accumulated over the images (a = input,
     /// b = grad, c = gradWeight, which the first image overwrites).
     /// </summary>
-    private readonly struct ImageJob<T>(ConvGeometry g, ConvPass pass, T* a, T* b, T* c) : IWorkerJob where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct ImageJob<T>(ConvGeometry g, ConvPass pass, T* a, T* b, T* c, T* bias = null) : IWorkerJob where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int start, int end) => Run(start, end, null);
 
@@ -179,7 +213,10 @@ internal static unsafe class ConvKernel
                     bool first = n == start;
                     switch (pass)
                     {
-                        case ConvPass.Forward: ForwardImage(g, x, w, y, columns, bandRows, pool); break;
+                        case ConvPass.Forward:
+                            ForwardImage(g, x, w, y, columns, bandRows, pool);
+                            if (bias != null) AddBias(bias + (nint)group * og, y, og, ohw);
+                            break;
                         case ConvPass.InputGrad: InputGradImage(g, y, w, x, columns, bandRows, pool); break;
                         default: WeightGradImage(g, x, y, w, columns, bandRows, accumulate: !first, pass == ConvPass.WeightGradTransposed, pool); break;
                     }

@@ -12,6 +12,7 @@ internal static unsafe class ConvScratch
 {
     [ThreadStatic] private static Buffer? _buffer;
     [ThreadStatic] private static Buffer? _partials;
+    [ThreadStatic] private static Buffer?[]? _slots;
 
     internal static T* Get<T>(long count) where T : unmanaged => Grow<T>(ref _buffer, count);
 
@@ -20,6 +21,16 @@ internal static unsafe class ConvScratch
     /// (the caller included) uses its own <see cref="Get{T}"/> buffer: the weight gradient's partial sums.
     /// </summary>
     internal static T* Partials<T>(long count) where T : unmanaged => Grow<T>(ref _partials, count);
+
+    /// <summary>
+    /// One of the calling thread's named buffers for the implicit-GEMM convolution, which holds several
+    /// at once (padded input, offsets, packed operands); slots never alias each other or <see cref="Get{T}"/>.
+    /// </summary>
+    internal static T* Slot<T>(ConvScratchSlot slot, long count) where T : unmanaged
+    {
+        var slots = _slots ??= new Buffer?[(int)ConvScratchSlot.Count];
+        return Grow<T>(ref slots[(int)slot], count);
+    }
 
     private static T* Grow<T>(ref Buffer? slot, long count) where T : unmanaged
     {
@@ -58,4 +69,19 @@ internal static unsafe class ConvScratch
         // The buffer of a finished thread goes back when its last reference is collected.
         ~Buffer() => Free();
     }
+}
+
+/// <summary>The named scratch buffers of <see cref="ConvScratch.Slot{T}"/>.</summary>
+internal enum ConvScratchSlot
+{
+    PaddedInput,
+    TapOffsets,
+    PositionOffsets,
+    PackedWeights,
+    FlippedWeights,
+    PackedGrad,
+    Accumulator,
+    ChunkOffsets,
+    ChunkAccumulator,
+    Count,
 }

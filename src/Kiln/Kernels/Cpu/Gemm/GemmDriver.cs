@@ -31,8 +31,61 @@ internal static unsafe class GemmDriver<T, TKernel>
         bool fewRows = Ceil(m, TKernel.MR) < 4 * threads;
         if (threads > 1 && fewRows && pool!.Parts(Ceil(n, TKernel.NR), 4) > 1)
             SplitColumns(a, b, m, n, k, c, ldc, beta, first, pool);
+        else if (threads > 1 && Ceil(m, TKernel.MC) < 2 * threads && pool!.Parts(Ceil(n, TKernel.NR), 2) > 1)
+            SplitColumnRanges(a, b, m, n, k, c, ldc, beta, first, pool);
         else
             SplitRows(a, b, m, n, k, c, ldc, beta, first, threads > 1 ? pool : null);
+    }
+
+    /// <summary>
+    /// For a few hundred rows against many columns (a layer's batch against its weights): all of A is
+    /// packed once, in parallel, then each thread takes one contiguous range of NR-column panels and
+    /// packs its own B blocks. Two hand-offs per call instead of two per B block, and column panels
+    /// share out evenly where MC-row blocks would not.
+    /// </summary>
+    private static void SplitColumnRanges(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool pool)
+    {
+        int rowPanels = Ceil(m, TKernel.MR), blocks = Ceil(k, TKernel.KC);
+        T* packedA = GemmScratch<T>.PackedAll((long)rowPanels * TKernel.MR * k);
+        var pack = new PackAllAJob(a, m, k, rowPanels, packedA);
+        pool.For(blocks * rowPanels, 8, ref pack);
+        var job = new ColumnRangeJob(b, packedA, m, n, k, c, ldc, first, beta);
+        pool.For(Ceil(n, TKernel.NR), 2, ref job);
+    }
+
+    /// <summary>Items are (KC block, MR-row panel) pairs; block pc of A goes at pc·rowPanels·MR, as <see cref="ColumnRangeJob"/> reads it.</summary>
+    private readonly struct PackAllAJob(GemmOperand<T> a, int m, int k, int rowPanels, T* packedA) : IWorkerJob
+    {
+        public void Run(int start, int end)
+        {
+            for (int item = start; item < end; item++)
+            {
+                int block = item / rowPanels, panel = item - block * rowPanels;
+                int pc = block * TKernel.KC, kc = Math.Min(TKernel.KC, k - pc), i0 = panel * TKernel.MR;
+                T* dest = packedA + (nint)rowPanels * TKernel.MR * pc + (nint)panel * TKernel.MR * kc;
+                GemmPacking<T>.PackA<TKernel>(a, i0, Math.Min(TKernel.MR, m - i0), pc, kc, dest);
+            }
+        }
+    }
+
+    /// <summary>Column panels [start, end) of C: NC-wide chunks of B packed into this thread's buffer, multiplied by all of packed A.</summary>
+    private readonly struct ColumnRangeJob(GemmOperand<T> b, T* packedA, int m, int n, int k, T* c, int ldc, GemmUpdate first, T beta) : IWorkerJob
+    {
+        public void Run(int start, int end)
+        {
+            T* packedB = GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC);
+            int rowPanels = Ceil(m, TKernel.MR), last = Math.Min(n, end * TKernel.NR);
+            for (int jc = start * TKernel.NR; jc < last; jc += TKernel.NC)
+            {
+                int nc = Math.Min(TKernel.NC, last - jc);
+                for (int pc = 0; pc < k; pc += TKernel.KC)
+                {
+                    int kc = Math.Min(TKernel.KC, k - pc);
+                    GemmPacking<T>.PackB<TKernel>(b, jc, nc, pc, kc, packedB);
+                    Tiles(packedA + (nint)rowPanels * TKernel.MR * pc, packedB, m, nc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
+                }
+            }
+        }
     }
 
     /// <summary>The main scheme: B blocks packed once and shared, MC-row blocks of A spread over the threads.</summary>

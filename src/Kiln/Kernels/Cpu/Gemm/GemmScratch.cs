@@ -12,12 +12,16 @@ internal static unsafe class GemmScratch<T> where T : unmanaged
 {
     [ThreadStatic] private static T[]? t_packedA;
     [ThreadStatic] private static T[]? t_packedB;
+    [ThreadStatic] private static T[]? t_packedAll;
 
     /// <summary>This thread's buffer for a packed A block.</summary>
     internal static T* PackedA(int elements) => Get(ref t_packedA, elements);
 
     /// <summary>This thread's buffer for a packed B block.</summary>
     internal static T* PackedB(int elements) => Get(ref t_packedB, elements);
+
+    /// <summary>This thread's buffer for all of A packed at once, which the pool's threads then share.</summary>
+    internal static T* PackedAll(long elements) => Get(ref t_packedAll, checked((int)elements));
 
     private static T* Get(ref T[]? buffer, int elements)
     {

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Kiln.Data;
+using Kiln.NN;
+using Kiln.Optim;
+
+namespace Kiln.Bench.Training;
+
+/// <summary>
+/// Kiln's side of the training benchmark (bench/README.md, "train"): trains one workload on real
+/// Fashion-MNIST with the same recipe as bench/peers/torch_train.py and prints one JSON line with
+/// images per second over each full epoch, test accuracy after each epoch, the wall time at which test
+/// accuracy first reached the target, and the process's peak RSS.
+/// </summary>
+internal static class TrainingRun
+{
+    internal static readonly string[] Workloads = ["mlp-b64", "mlp-b256", "cnn-b64"];
+
+    internal const string Usage = """
+        Kiln.Bench train --workload mlp-b64|mlp-b256|cnn-b64 [--epochs N] [--target ACC] [--seed N] [--data DIR]
+            Trains one workload at KILN_NUM_THREADS threads and prints one JSON line.
+        """;
+
+    internal static int Run(string[] args)
+    {
+        string? workload = null, data = null;
+        int epochs = 1, seed = 0;
+        double? target = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--workload": workload = Value(); break;
+                case "--epochs": epochs = int.Parse(Value()); break;
+                case "--target": target = double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--seed": seed = int.Parse(Value()); break;
+                case "--data": data = Value(); break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        if (workload is null || Array.IndexOf(Workloads, workload) < 0)
+            throw new ArgumentException($"--workload must be one of {string.Join(", ", Workloads)}");
+
+        Engine.ManualSeed((ulong)seed);
+        using var dataset = FashionMnist.Load(data);
+        int batch = workload == "mlp-b256" ? 256 : 64;
+        var model = Build(workload);
+        using var optimizer = new Adam(model.Parameters(), lr: 1e-3);
+        var train = new TensorDataset(dataset.TrainImages, dataset.TrainLabels);
+        var loader = new DataLoader(train, batchSize: batch, shuffle: true, seed: (ulong)seed);
+
+        var results = new List<Dictionary<string, object>>();
+        double wall = 0;
+        double? reached = null;
+        int count = dataset.TrainLabels.NumElements;
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            foreach (var (x, y) in loader)
+            {
+                using var scope = Engine.Scope();
+                var loss = F.CrossEntropy(model.Call(x), y);
+                optimizer.ZeroGrad();
+                loss.Backward();
+                optimizer.Step();
+                lossSum += loss.Item() * y.NumElements;
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            double accuracy = Evaluate(model, dataset.TestImages, dataset.TestLabels);
+            wall += clock.Elapsed.TotalSeconds;
+            results.Add(new()
+            {
+                ["epoch"] = epoch, ["seconds"] = seconds, ["images_per_s"] = count / seconds,
+                ["loss"] = lossSum / count, ["test_accuracy"] = accuracy,
+            });
+            Console.Error.WriteLine($"epoch {epoch}: {count / seconds:F0} images/s, test accuracy {accuracy:F4}");
+            if (target is { } t && accuracy >= t)
+            {
+                reached = wall;
+                break;
+            }
+        }
+
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["type"] = "train", ["impl"] = "kiln", ["workload"] = workload, ["threads"] = KilnThreads(), ["batch"] = batch,
+            ["epochs"] = results, ["seconds_to_target"] = reached, ["target"] = target,
+            ["peak_rss_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
+        }));
+        return 0;
+    }
+
+    /// <summary>The recipes of torch_train.py: the MLP 784-256-128-10 and the Fashion-MNIST benchmark CNN.</summary>
+    private static Module Build(string workload) => workload.StartsWith("mlp", StringComparison.Ordinal)
+        ? new Sequential(new Flatten(), new Linear(784, 256), new Relu(), new Linear(256, 128), new Relu(), new Linear(128, 10))
+        : new Sequential(
+            new Conv2d(1, 32, 5, padding: 2), new Relu(), new MaxPool2d(2),
+            new Conv2d(32, 64, 5, padding: 2), new Relu(), new MaxPool2d(2),
+            new Flatten(), new Linear(64 * 7 * 7, 1024), new Relu(), new Dropout(0.4), new Linear(1024, 10));
+
+    private static double Evaluate(Module model, Tensor images, Tensor labels)
+    {
+        model.Eval();
+        using var noGrad = Engine.NoGrad();
+        long correct = 0;
+        int n = labels.NumElements;
+        for (int start = 0; start < n; start += 1000)
+        {
+            using var scope = Engine.Scope();
+            int count = Math.Min(1000, n - start);
+            correct += (long)model.Call(images.Narrow(0, start, count)).ArgMax(1).Eq(labels.Narrow(0, start, count)).Sum().Item();
+        }
+        model.Train();
+        return (double)correct / n;
+    }
+
+    private static int KilnThreads() => Kernels.Cpu.WorkerPool.Shared.ThreadCount;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Training benchmark of Kiln against PyTorch on real Fashion-MNIST (bench/README.md, "train"): for each
+# round and workload, one Kiln process and then one PyTorch process (alternating, so a shared machine's
+# drifts hit both), each training the same recipe at 2 threads; then one Markdown table.
+#   bench/train.sh                          # mlp-b64, mlp-b256 (1 epoch) and cnn-b64 (to 90% test accuracy), 1 round
+#   bench/train.sh --rounds 2 --workloads mlp-b64 --out results.md
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=1 workloads="mlp-b64 mlp-b256 cnn-b64" threads=2 out="" raw="" cnn_epochs=5 target=0.90
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --workloads) workloads="${2//,/ }"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --cnn-epochs) cnn_epochs="$2"; shift 2 ;;
+    --target) target="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --raw) raw="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet build bench/Kiln.Bench/Kiln.Bench.csproj -c Release -v quiet -nologo >&2
+raw="${raw:-$(mktemp)}"
+: > "$raw"
+for round in $(seq 1 "$rounds"); do
+  for w in $workloads; do
+    args=(--workload "$w" --epochs 1)
+    [[ "$w" == cnn-* ]] && args=(--workload "$w" --epochs "$cnn_epochs" --target "$target")
+    echo "round $round: $w kiln" >&2
+    KILN_NUM_THREADS="$threads" dotnet bench/Kiln.Bench/bin/Release/net10.0/Kiln.Bench.dll train "${args[@]}" >> "$raw"
+    echo "round $round: $w torch" >&2
+    /usr/bin/python3 bench/peers/torch_train.py --threads "$threads" "${args[@]}" >> "$raw" || echo "PyTorch run failed" >&2
+  done
+done
+if [[ -n "$out" ]]; then python3 bench/train_report.py "$raw" | tee "$out"; else python3 bench/train_report.py "$raw"; fi

@@ -1,0 +1,16 @@
+namespace Kiln.NN;
+
+/// <summary>Batch normalization of [N, C, H, W] input over N, H and W per channel (PyTorch's <c>nn.BatchNorm2d</c>); see <see cref="BatchNormBase"/>.</summary>
+public class BatchNorm2d : BatchNormBase
+{
+    /// <summary>Batch normalization of <paramref name="numFeatures"/> channels.</summary>
+    public BatchNorm2d(int numFeatures, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool trackRunningStats = true)
+        : base(numFeatures, eps, momentum, affine, trackRunningStats)
+    {
+    }
+
+    private protected override void CheckRank(Tensor input)
+    {
+        if (input.Rank != 4) throw InputError($"expected 4-D [N, C, H, W] input, got {input.Rank}-D input {input.Shape}");
+    }
+}
