@@ -37,6 +37,9 @@ public sealed unsafe class ThreadCountKernelTests
         }
     }
 
+    /// <summary>The sizes below are chosen to be split: a loop this large is shared between participants.</summary>
+    private static void AssertSplit(long elements) => Assert.True(elements >= 2 * ElementwiseLoop.MinShare, $"{elements} elements run inline");
+
     private readonly struct Exp : IUnarySpanOperator<float, float>
     {
         public static void Invoke(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Exp(x, d);
@@ -81,10 +84,11 @@ public sealed unsafe class ThreadCountKernelTests
     }
 
     [Theory]
-    [InlineData(300, 257)]      // many short rows, broadcast row operand
-    [InlineData(3, 40000)]      // a few long rows: split inside the rows
+    [InlineData(600, 257)]      // many short rows, broadcast row operand
+    [InlineData(4, 40000)]      // a few long rows: split inside the rows
     public void Strided_elementwise_loops_give_identical_bits_on_any_thread_count(int rows, int length)
     {
+        AssertSplit((long)rows * length);
         var a = Random(3, rows * length);
         var row = Random(4, length);
         var layout = StridedLayout.Create([rows, length], [length, 1], ([rows, length], [length, 1]), ([length], [1]));
@@ -110,9 +114,10 @@ public sealed unsafe class ThreadCountKernelTests
     [Theory]
     [InlineData(300, 1000, false)]
     [InlineData(300, 1000, true)]
-    [InlineData(7000, 10, true)]
+    [InlineData(14000, 10, true)]
     public void Softmax_and_its_backward_give_identical_bits_on_any_thread_count(int rows, int n, bool log)
     {
+        AssertSplit((long)rows * n);
         var x = Random(5, rows * n, -4, 4);
         var g = Random(6, rows * n);
         AssertSameForAnyThreadCount(pool =>
@@ -131,7 +136,8 @@ public sealed unsafe class ThreadCountKernelTests
     [Fact]
     public void Cross_entropy_gives_identical_bits_on_any_thread_count()
     {
-        const int rows = 8000, classes = 10;
+        const int rows = 16000, classes = 10;
+        AssertSplit(rows * classes);
         var x = Random(7, rows * classes, -3, 3);
         var rng = new Random(8);
         var target = new long[rows];
@@ -156,6 +162,7 @@ public sealed unsafe class ThreadCountKernelTests
     [InlineData(2000, 100, 1)]  // [N, C]: column blocks and rows over the pool
     public void Batch_norm_gives_identical_bits_on_any_thread_count(int batch, int channels, int inner)
     {
+        AssertSplit((long)batch * channels * inner);
         var g = new BatchNormKernel.Geometry(batch, channels, inner);
         var x = Random(9, batch * channels * inner, 1, 3);
         var dy = Random(10, x.Length);
@@ -231,6 +238,7 @@ public sealed unsafe class ThreadCountKernelTests
     [InlineData(new[] { 400, 1000 }, new[] { true, false })]     // columns: a bias gradient
     public void Reductions_over_dimensions_give_identical_bits_on_any_thread_count(int[] shape, bool[] reduced)
     {
+        AssertSplit(shape[0] * shape[1]);
         var x = Random(13, shape[0] * shape[1]);
         int outputs = reduced[0] ? shape[1] : shape[0];
         AssertSameForAnyThreadCount(pool =>

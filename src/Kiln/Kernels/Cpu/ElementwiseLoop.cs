@@ -24,8 +24,12 @@ internal static unsafe partial class ElementwiseLoop
     /// <summary>Elements of one row a participant takes at least at once: a multiple of <see cref="Chunk"/>.</summary>
     internal const int Segment = 8 * Chunk;
 
-    /// <summary>Fewest elements worth handing to another thread (about 10 µs of a memory-bound operator).</summary>
-    internal const int MinShare = 1 << 15;
+    /// <summary>
+    /// Fewest elements worth handing to another thread: about 15 µs of a memory-bound operator. Waking a
+    /// worker costs a few µs on an idle core, but tens when the core is busy with another process, so
+    /// ops on a [64, 1024] activation stay on the caller.
+    /// </summary>
+    internal const int MinShare = 1 << 16;
 
     // ---- dense operands: one contiguous run of n elements ----
 
