@@ -324,16 +324,24 @@ internal static unsafe class ReduceKernel
         for (int b = start; b < end; b++)
         {
             var tree = new PairwiseTree<T, TOp>(levels);
-            long last = Math.Min(chunks, (long)(b + 1) * BlockChunks);
-            for (long q = (long)b * BlockChunks; q < last; q++)
+            long first = (long)b * BlockChunks;
+            int count = (int)(Math.Min(chunks, first + BlockChunks) - first);
+            // The block's first chunk, then a walk along the rows (no division per chunk).
+            int r = (int)(first / perRow), at = (int)(first % perRow) * Chunk;
+            T* row = x + Offset(r, l.ReducedShape, l.ReducedIn);
+            for (int k = 0; k < count; k++)
             {
-                int r = (int)(q / perRow), at = (int)(q % perRow) * Chunk;
                 int len = Math.Min(Chunk, n - at);
-                T* row = x + Offset(r, l.ReducedShape, l.ReducedIn);
                 var values = stride == 1
                     ? new ReadOnlySpan<T>(row + at, len)
                     : Gather(row + (nint)at * stride, stride, gathered[..len]);
                 tree.Push(TOp.Reduce(values, s, scratch[..len]));
+                at += Chunk;
+                if (at >= n && k + 1 < count)
+                {
+                    at = 0;
+                    row = x + Offset(++r, l.ReducedShape, l.ReducedIn);
+                }
             }
             partials[b] = tree.Result();
         }
