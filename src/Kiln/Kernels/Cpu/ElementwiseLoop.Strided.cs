@@ -100,9 +100,9 @@ internal static unsafe partial class ElementwiseLoop
         {
             _n = layout.RowLength;
             _perRow = Segments(_n);
-            _row = start / _perRow;
+            _row = _perRow == 0 ? 0 : start / _perRow;
             _segment = start - _row * _perRow;
-            _left = end - start;
+            _left = _perRow == 0 ? 0 : end - start;
             Row = From = To = 0;
         }
 
