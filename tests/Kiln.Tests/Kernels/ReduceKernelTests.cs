@@ -322,7 +322,8 @@ public sealed unsafe class ReduceKernelTests
                 l[i] = rng.NextInt64(-1000, 1000);
             }
             Assert.True(Math.Abs(d.Sum() - ReduceKernel.Sum<double>(d)) <= 1e-12, $"double, length {n}");
-            Assert.True(Math.Abs(f.Sum(v => (double)v) - ReduceKernel.Sum<float>(f)) <= 1e-5, $"float, length {n}");
+            // Float rounding grows with the length and the magnitudes (a sequential sum without intrinsics).
+            Assert.True(Math.Abs(f.Sum(v => (double)v) - ReduceKernel.Sum<float>(f)) <= 1e-5 * (1 + f.Sum(v => Math.Abs(v))), $"float, length {n}");
             Assert.Equal(l.Sum(), ReduceKernel.Sum<long>(l));
         }
     }
