@@ -25,14 +25,20 @@ internal static class LocalRunner
         bool first = true;
         foreach (var workload in workloads)
         {
-            long before = Engine.MemoryStats().BytesInUse;
             Timing timing;
+            long leaked;
             using (var prepared = workload.Prepare())
+            {
+                // Counted from after a first call: what that call keeps by design (cached scalar
+                // operands such as a mean's 1/count) is not a leak.
+                prepared.Call();
+                long before = Engine.MemoryStats().BytesInUse;
                 timing = Measurement.Run(prepared.Call, options.Measure, first);
+                // Memory still in use means the calls left tensors to the finalizer: the timing then
+                // includes fresh allocations and collection, not Kiln's steady state.
+                leaked = Engine.MemoryStats().BytesInUse - before;
+            }
             first = false;
-            // Memory still in use means the call left tensors to the finalizer: its timing then
-            // includes fresh allocations and collection, not Kiln's steady state.
-            long leaked = Engine.MemoryStats().BytesInUse - before;
             if (leaked > 0)
                 Console.Error.WriteLine($"warning: {workload.Group} '{workload.Name}' left {leaked} bytes of tensors unreleased; wrap the call in Engine.Scope()");
             var result = BenchResult.From(workload, "kiln", threads, timing);
