@@ -47,7 +47,8 @@ internal static class LocalRunner
             .Concat(GemmWorkloads.All())
             .Concat(EagerWorkloads.All())
             .Concat(ConvWorkloads.All())
-            .Concat(ConvKernelWorkloads.All());
+            .Concat(ConvKernelWorkloads.All())
+            .Concat(OpsWorkloads.All());
         return all.Where(w => options.Groups.Contains(w.Group)
             && (options.Filter is null || w.Name.Contains(options.Filter, StringComparison.OrdinalIgnoreCase)));
     }

@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-GROUPS = ("gemm", "eager", "conv")
+GROUPS = ("gemm", "eager", "conv", "ops")
 
 GEMM_SHAPES = [
     (64, 64, 64), (128, 128, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
@@ -190,6 +190,66 @@ def conv_workloads(torch):
         yield "conv", name + " fwd+bwd", "ms", 3 * flops, (lambda c=c, hw=hw, f=filters: conv(c, hw, f, True))
 
 
+def ops_workloads(torch):
+    """Per-op costs of the Fashion-MNIST CNN/MLP step at batch 64, as Kiln.Bench's OpsWorkloads."""
+    F = torch.nn.functional
+
+    def forward(make, op):
+        def prepare():
+            inputs = make()
+
+            def call():
+                with torch.no_grad():
+                    op(inputs)
+            return call
+        return prepare
+
+    def forward_backward(make, op):
+        def prepare():
+            inputs = make()
+            for t in inputs:
+                t.requires_grad_(t.is_floating_point())
+            with torch.no_grad():
+                y = op(inputs)
+            grad_output = torch.randn_like(y) if y.numel() > 1 else None
+
+            def call():
+                op(inputs).backward(grad_output)
+                for t in inputs:
+                    t.grad = None
+            return call
+        return prepare
+
+    def both(name, make, op):
+        yield "ops", name + " fwd", "us", 0.0, forward(make, op)
+        yield "ops", name + " fwd+bwd", "us", 0.0, forward_backward(make, op)
+
+    for shape in ((64, 32, 28, 28), (64, 64, 14, 14)):
+        dims = "x".join(map(str, shape))
+        yield from both(f"relu {dims}", lambda s=shape: [torch.randn(*s)], lambda x: F.relu(x[0]))
+        yield from both(f"maxpool2 {dims}", lambda s=shape: [torch.randn(*s)], lambda x: F.max_pool2d(x[0], 2))
+    for n in (64, 256):
+        yield from both(f"cross_entropy {n}x10", lambda n=n: [torch.randn(n, 10), torch.randint(10, (n,))],
+                        lambda x: F.cross_entropy(x[0], x[1]))
+    for n, c in ((64, 10), (256, 1000)):
+        yield from both(f"softmax {n}x{c}", lambda n=n, c=c: [torch.randn(n, c)], lambda x: F.softmax(x[0], 1))
+        yield from both(f"log_softmax {n}x{c}", lambda n=n, c=c: [torch.randn(n, c)], lambda x: F.log_softmax(x[0], 1))
+
+    def batch_norm(backward):
+        running_mean, running_var = torch.zeros(32), torch.ones(32)
+        make = lambda: [torch.randn(64, 32, 28, 28), torch.ones(32), torch.zeros(32)]
+        op = lambda x: F.batch_norm(x[0], running_mean, running_var, x[1], x[2], training=True)
+        return (forward_backward if backward else forward)(make, op)
+
+    yield "ops", "batchnorm2d 64x32x28x28 train fwd", "us", 0.0, batch_norm(False)
+    yield "ops", "batchnorm2d 64x32x28x28 train fwd+bwd", "us", 0.0, batch_norm(True)
+    for n, d in ((64, 1024), (1024, 1024)):
+        yield "ops", f"sum {n}x{d}", "us", 0.0, forward(lambda n=n, d=d: [torch.randn(n, d)], lambda x: x[0].sum())
+        yield "ops", f"mean {n}x{d}", "us", 0.0, forward(lambda n=n, d=d: [torch.randn(n, d)], lambda x: x[0].mean())
+    yield "ops", "sum dim0 64x1024", "us", 0.0, forward(lambda: [torch.randn(64, 1024)], lambda x: x[0].sum(0))
+    yield from both("bias add 64x1024+1024", lambda: [torch.randn(64, 1024), torch.randn(1024)], lambda x: x[0] + x[1])
+
+
 def settings(torch, threads):
     config = torch.__config__.show()
     blas = loaded_blas() or next((line.split("=", 1)[1].strip() for line in config.splitlines() if "BLAS_INFO" in line), "unknown")
@@ -247,7 +307,7 @@ def main():
 
     groups = o.group or list(GROUPS)
     first = True
-    sources = {"gemm": gemm_workloads, "eager": eager_workloads, "conv": conv_workloads}
+    sources = {"gemm": gemm_workloads, "eager": eager_workloads, "conv": conv_workloads, "ops": ops_workloads}
     for group in groups:
         for _, name, unit, flops, prepare in sources[group](torch):
             if o.filter and o.filter.lower() not in name.lower():

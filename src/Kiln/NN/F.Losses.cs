@@ -1,3 +1,5 @@
+using Kiln.Ops;
+
 namespace Kiln.NN;
 
 /// <summary>Functional forms of Kiln's layers, activations and losses (PyTorch's <c>torch.nn.functional</c>).</summary>
@@ -15,6 +17,19 @@ public static partial class F
         if (labelSmoothing < 0 || labelSmoothing > 1)
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1], got {labelSmoothing}");
         CheckClassInput("CrossEntropy", input, weight);
+        // The common case (class indices into [N, C] logits, no class weights) is one fused primitive;
+        // the composite below stays for the rest and is that primitive's reference decomposition.
+        if (target.DType is DType.Int64 or DType.Int32 && input.Rank == 2 && weight is null)
+        {
+            var mode = reduction switch
+            {
+                Reduction.None => CrossEntropyOp.Reduction.None,
+                Reduction.Sum => CrossEntropyOp.Reduction.Sum,
+                _ => CrossEntropyOp.Reduction.Mean,
+            };
+            var indices = target.DType == DType.Int64 ? target : target.To(DType.Int64);
+            return CrossEntropyOp.Apply(input, indices, new CrossEntropyOp.Attributes(ignoreIndex, mode, labelSmoothing));
+        }
         var logp = input.LogSoftmax(1);
         if (target.DType.IsFloatingPoint())
         {

@@ -1,3 +1,5 @@
+using Kiln.Ops;
+
 namespace Kiln.NN;
 
 public static partial class F
@@ -17,36 +19,29 @@ public static partial class F
         CheckChannelVector("BatchNorm", "runningVar", runningVar, channels);
         CheckChannelVector("BatchNorm", "weight", weight, channels);
         CheckChannelVector("BatchNorm", "bias", bias, channels);
-        var axes = new List<int> { 0 };
-        for (int i = 2; i < input.Rank; i++) axes.Add(i);
-        var reduceDims = axes.ToArray();
         var shape = ChannelShape(input.Rank, channels);
 
-        Tensor mean, variance;
         if (training)
         {
             long count = input.NumElements / Math.Max(channels, 1);
             if (count <= 1) throw new KilnShapeException($"BatchNorm: expected more than 1 value per channel when training, got input {input.Shape}");
-            mean = input.Mean(reduceDims, keepDim: true);
-            var centered = input - mean;
-            variance = (centered * centered).Mean(reduceDims, keepDim: true);
             if (runningMean is not null && runningVar is not null)
             {
                 using (Engine.NoGrad())
                 {
-                    var batchMean = mean.Reshape(channels);
-                    var unbiased = variance.Reshape(channels) * ((double)count / (count - 1));
-                    runningMean.MulInPlace(Tensor.Scalar(1 - momentum, runningMean.DType)).AddInPlace(batchMean * momentum);
+                    var stats = BatchNormStatsOp.Apply(input);
+                    var unbiased = stats.Select(0, 1) * ((double)count / (count - 1));
+                    runningMean.MulInPlace(Tensor.Scalar(1 - momentum, runningMean.DType)).AddInPlace(stats.Select(0, 0) * momentum);
                     runningVar.MulInPlace(Tensor.Scalar(1 - momentum, runningVar.DType)).AddInPlace(unbiased * momentum);
                 }
             }
-            var normalized = centered * (variance + eps).Rsqrt();
-            return Affine(normalized, weight, bias, shape);
+            // One fused primitive (statistics and normalization; its backward in three passes).
+            return BatchNormOp.Apply(input, weight ?? Tensor.Ones([channels], input.DType), bias ?? Tensor.Zeros([channels], input.DType), eps);
         }
         if (runningMean is null || runningVar is null)
             throw new KilnShapeException("BatchNorm: evaluation needs runningMean and runningVar (or pass training: true)");
-        mean = runningMean.Reshape(shape);
-        variance = runningVar.Reshape(shape);
+        var mean = runningMean.Reshape(shape);
+        var variance = runningVar.Reshape(shape);
         return Affine((input - mean) * (variance + eps).Rsqrt(), weight, bias, shape);
     }
 

@@ -75,6 +75,32 @@ public sealed class ElementwiseVectorFormKernelTests
         Assert.Equal(0f, VectorMath.ExpM1(Vector256.Create(0f)).GetElement(0));
     }
 
+    [Fact]
+    public void ExpFast_is_within_two_ulp_of_exp_and_keeps_the_special_values()
+    {
+        var rng = new Random(3);
+        var inputs = new List<float> { 0f, -0f, 1f, -1f, -86.99f, -87f, 88.7f, 88.72f, 0.3465736f, -0.3465736f, 0.3466f, 1e-8f };
+        for (int i = 0; i < 4000; i++) inputs.Add((float)(rng.NextDouble() * 175 - 87));
+        while (inputs.Count % Vector256<float>.Count != 0) inputs.Add(0.5f);
+        for (int start = 0; start < inputs.Count; start += Vector256<float>.Count)
+        {
+            var v = VectorMath.ExpFast(Vector256.Create<float>(inputs.ToArray().AsSpan(start, Vector256<float>.Count)));
+            for (int lane = 0; lane < Vector256<float>.Count; lane++)
+            {
+                float x = inputs[start + lane];
+                double expected = Math.Exp(x);
+                double ulp = MathF.BitIncrement((float)expected) - (float)expected;
+                Assert.True(Math.Abs(v[lane] - expected) <= 2 * ulp, $"ExpFast({x:R}) = {v[lane]:R}, exp = {expected:R}");
+            }
+        }
+        var special = VectorMath.ExpFast(Vector256.Create(float.NegativeInfinity, -87.5f, -200f, float.PositiveInfinity, 88.8f, float.NaN, 0f, -1e-30f));
+        Assert.Equal([0f, 0f, 0f, float.PositiveInfinity, float.PositiveInfinity], [special[0], special[1], special[2], special[3], special[4]]);
+        Assert.True(float.IsNaN(special[5]));
+        Assert.Equal(1f, special[6]);
+        Assert.Equal(1f, special[7]);
+        Assert.Equal(Math.Exp(-0.5), VectorMath.ExpFast(Vector256.Create(-0.5)).GetElement(0), 15);
+    }
+
     private readonly struct ExpM1Operator<T> : IUnaryVectorOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T x) => VectorMath.ExpM1(x);

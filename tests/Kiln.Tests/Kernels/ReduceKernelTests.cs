@@ -305,4 +305,25 @@ public sealed unsafe class ReduceKernelTests
         AssertArg(View(22, [3, 4, 5], [1, 3 * 5 + 1, 3], 0), [true, true, true], "all of a permuted view");
         AssertArg(View(23, [3, 4, 5], [20, 5, 1], 0), [false, true, false], "middle dim");
     }
+
+    [Fact]
+    public void Span_sum_matches_a_naive_sum_for_every_length_to_257()
+    {
+        var rng = new Random(41);
+        for (int n = 0; n <= 257; n++)
+        {
+            var f = new float[n];
+            var d = new double[n];
+            var l = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                d[i] = rng.NextDouble() * 4 - 2;
+                f[i] = (float)d[i];
+                l[i] = rng.NextInt64(-1000, 1000);
+            }
+            Assert.True(Math.Abs(d.Sum() - ReduceKernel.Sum<double>(d)) <= 1e-12, $"double, length {n}");
+            Assert.True(Math.Abs(f.Sum(v => (double)v) - ReduceKernel.Sum<float>(f)) <= 1e-5, $"float, length {n}");
+            Assert.Equal(l.Sum(), ReduceKernel.Sum<long>(l));
+        }
+    }
 }

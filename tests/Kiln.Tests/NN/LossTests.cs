@@ -112,6 +112,54 @@ public sealed class LossTests
         Assert.Contains("CrossEntropy", Assert.Throws<KilnShapeException>(() => F.CrossEntropy(x, Tensor.From<long>([0, 1, 2], 3))).Message);
     }
 
+    [Theory]
+    [InlineData(Reduction.Mean, -100L, 0.0)]
+    [InlineData(Reduction.Sum, 1L, 0.0)]
+    [InlineData(Reduction.None, 2L, 0.0)]
+    [InlineData(Reduction.Mean, 3L, 0.25)]
+    [InlineData(Reduction.None, -100L, 0.1)]
+    public void CrossEntropy_fused_op_matches_its_composite_decomposition(Reduction reduction, long ignoreIndex, double smoothing)
+    {
+        // Unit class weights give the same loss but take the composite path (log-softmax, gather, masks, sums).
+        var x = Logits(6, 4, seed: 10);
+        var y = Tensor.From<long>([0, 3, 1, 2, 3, 1], 6);
+        var ones = Tensor.Ones([4], DType.Float64);
+        x.RequiresGrad = true;
+        var fused = F.CrossEntropy(x, y, ignoreIndex: ignoreIndex, reduction: reduction, labelSmoothing: smoothing);
+        var fusedGrad = Engine.Grad([fused.Sum()], [x])[0]!.ToArray<double>();
+        var composite = F.CrossEntropy(x, y, weight: ones, ignoreIndex: ignoreIndex, reduction: reduction, labelSmoothing: smoothing);
+        var compositeGrad = Engine.Grad([composite.Sum()], [x])[0]!.ToArray<double>();
+        TestTensors.AssertClose(composite.ToArray<double>(), fused.ToArray<double>(), 1e-12, 1e-12, "loss");
+        TestTensors.AssertClose(compositeGrad, fusedGrad, 1e-12, 1e-12, "gradient");
+    }
+
+    [Fact]
+    public void CrossEntropy_fused_op_has_second_derivatives()
+    {
+        var x = Logits(3, 4, seed: 11);
+        x.RequiresGrad = true;
+        var y = Tensor.From<long>([2, 0, 1], 3);
+        GradGradCheck(xs => F.CrossEntropy(xs[0], y, labelSmoothing: 0.1), x);
+    }
+
+    /// <summary>The gradient of Σ (d loss/dx)² against finite differences: the backward op's own backward.</summary>
+    private static void GradGradCheck(Func<Tensor[], Tensor> loss, Tensor x)
+        => GradCheck.Check(xs =>
+        {
+            // GradCheck evaluates the function under NoGrad for its finite differences; the inner gradient needs the tape.
+            using var tape = Engine.EnableGrad();
+            var g = Engine.Grad([loss(xs)], [xs[0]], createGraph: true)[0]!;
+            return (g * g).Sum();
+        }, [x]);
+
+    [Fact]
+    public void CrossEntropy_with_int32_targets_matches_int64()
+    {
+        var x = Logits(3, 5, seed: 12);
+        var y = Tensor.From<long>([4, 0, 2], 3);
+        Assert.Equal(F.CrossEntropy(x, y).Item(), F.CrossEntropy(x, y.To(DType.Int32)).Item(), 15);
+    }
+
     [Fact]
     public void NllLoss_picks_negative_log_probabilities()
     {

@@ -58,6 +58,58 @@ public sealed class NormalizationTests
         GradCheck.Check(v => F.LayerNorm(v[0], [5], v[1], v[2]), [lx, lw, lb]);
     }
 
+    [Theory]
+    [InlineData(new[] { 6, 3 })]
+    [InlineData(new[] { 2, 3, 4, 5 })]
+    public void BatchNorm_training_op_matches_its_composite_decomposition(int[] shape)
+    {
+        var x = Kiln.Ops.OpSample.Uniform(20, -1, 3, shape);
+        var w = Kiln.Ops.OpSample.Uniform(21, 0.5, 1.5, shape[1]);
+        var b = Kiln.Ops.OpSample.Uniform(22, -1, 1, shape[1]);
+        var g = Kiln.Ops.OpSample.Uniform(23, -1, 1, shape);
+        x.RequiresGrad = w.RequiresGrad = b.RequiresGrad = true;
+        var channel = new int[shape.Length];
+        Array.Fill(channel, 1);
+        channel[1] = shape[1];
+        var dims = Enumerable.Range(0, shape.Length).Where(d => d != 1).ToArray();
+
+        // The decomposition F.BatchNorm used before the fused op: means, differences, products, broadcasts.
+        var mean = x.Mean(dims, keepDim: true);
+        var centered = x - mean;
+        var variance = (centered * centered).Mean(dims, keepDim: true);
+        var composite = centered * (variance + 1e-5).Rsqrt() * w.Reshape(channel) + b.Reshape(channel);
+        var fused = F.BatchNorm(x, null, null, w, b, training: true);
+
+        TestTensors.AssertClose(composite.ToArray<double>(), fused.ToArray<double>(), 1e-12, 1e-12, "forward");
+        var expected = Engine.Grad([(composite * g).Sum()], [x, w, b]);
+        var actual = Engine.Grad([(fused * g).Sum()], [x, w, b]);
+        for (int i = 0; i < 3; i++)
+            TestTensors.AssertClose(expected[i]!.ToArray<double>(), actual[i]!.ToArray<double>(), 1e-10, 1e-12, $"gradient {i}");
+    }
+
+    [Fact]
+    public void BatchNorm_training_op_has_second_derivatives()
+    {
+        var x = Kiln.Ops.OpSample.Uniform(24, -1, 3, 3, 2, 4);
+        var w = Kiln.Ops.OpSample.Uniform(25, 0.5, 1.5, 2);
+        x.RequiresGrad = w.RequiresGrad = true;
+        GradCheck.Check(v =>
+        {
+            using var tape = Engine.EnableGrad();
+            var grads = Engine.Grad([(F.BatchNorm(v[0], null, null, v[1], null, training: true) * v[0]).Sum()], [v[0], v[1]], createGraph: true);
+            return (grads[0]! * grads[0]!).Sum() + (grads[1]! * grads[1]!).Sum();
+        }, [x, w]);
+    }
+
+    [Fact]
+    public void BatchNorm_float32_training_matches_float64()
+    {
+        var x = Kiln.Ops.OpSample.Uniform(26, 100, 104, 16, 4, 6, 6);
+        var expected = F.BatchNorm(x, null, null, training: true).ToArray<double>();
+        var actual = F.BatchNorm(x.To(DType.Float32), null, null, training: true).To(DType.Float64).ToArray<double>();
+        TestTensors.AssertClose(expected, actual, 1e-4, 1e-4, "float32 batch norm of values far from 0");
+    }
+
     [Fact]
     public void LayerNorm_rows_have_zero_mean_and_unit_variance()
     {

@@ -7,173 +7,154 @@ namespace Kiln.Kernels.Cpu;
 /// the operator; a broadcast operand becomes the scalar form; any other stride is gathered into a
 /// stack chunk first, so the arithmetic is always the operator's vectorized span code. The chunks
 /// are scratch written before they are read, so they are not zeroed on entry (kilobytes per call).
+/// <para>
+/// Large loops are spread over a <see cref="WorkerPool"/>: the iteration space is cut into segments
+/// of whole rows, or of <see cref="Segment"/> elements of a long row, and each participant takes a
+/// contiguous run of segments. Segment boundaries fall on chunk boundaries, so every element goes
+/// through the same operator call (vector body or scalar tail) whatever the thread count, and the
+/// results are identical bit for bit. Loops under <see cref="MinShare"/> elements per participant
+/// run inline on the caller.
+/// </para>
 /// </summary>
 [SkipLocalsInit]
-internal static unsafe class ElementwiseLoop
+internal static unsafe partial class ElementwiseLoop
 {
     private const int Chunk = 512;
 
-    internal static void Unary<TIn, TOut, TOp>(in StridedLayout layout, TIn* x, TOut* y)
+    /// <summary>Elements of one row a participant takes at least at once: a multiple of <see cref="Chunk"/>.</summary>
+    internal const int Segment = 8 * Chunk;
+
+    /// <summary>
+    /// Fewest elements worth handing to another thread: about 15 µs of a memory-bound operator. Waking a
+    /// worker costs a few µs on an idle core, but tens when the core is busy with another process, so
+    /// ops on a [64, 1024] activation stay on the caller.
+    /// </summary>
+    internal const int MinShare = 1 << 16;
+
+    // ---- dense operands: one contiguous run of n elements ----
+
+    /// <summary>y[i] = op(x[i]) over n contiguous elements (y may be x).</summary>
+    internal static void DenseUnary<TIn, TOut, TOp>(TIn* x, TOut* y, int n, WorkerPool? pool = null)
         where TIn : unmanaged
         where TOut : unmanaged
         where TOp : IUnarySpanOperator<TIn, TOut>
     {
-        int rows = layout.RowCount, n = layout.RowLength;
-        int sy = layout.RowStride(0), sx = layout.RowStride(1);
-        Span<TIn> bx = stackalloc TIn[Chunk];
-        Span<TOut> by = stackalloc TOut[Chunk];
-        for (int r = 0; r < rows; r++)
+        if (n < 2 * MinShare)
         {
-            TOut* py = y + layout.RowOffset(0, r);
-            TIn* px = x + layout.RowOffset(1, r);
-            for (int start = 0; start < n; start += Chunk)
-            {
-                int len = Math.Min(Chunk, n - start);
-                ReadOnlySpan<TIn> vx = sx == 1 ? new ReadOnlySpan<TIn>(px + start, len) : Gather(px + (nint)start * sx, sx, bx[..len]);
-                if (sy == 1)
-                {
-                    TOp.Invoke(vx, new Span<TOut>(py + start, len));
-                }
-                else
-                {
-                    TOp.Invoke(vx, by[..len]);
-                    Scatter(by[..len], py + (nint)start * sy, sy);
-                }
-            }
+            TOp.Invoke(new ReadOnlySpan<TIn>(x, n), new Span<TOut>(y, n));
+            return;
         }
+        var job = new DenseUnaryJob<TIn, TOut, TOp>(x, y, n);
+        Spread(pool, Segments(n), Segment, ref job);
     }
 
-    internal static void Binary<T, TOut, TOp>(in StridedLayout layout, T* a, T* b, TOut* y)
+    /// <summary>y[i] = op(x[i]) over n contiguous elements with a parameterized vector operator.</summary>
+    internal static void DenseUnary<T, TOp>(T* x, T* y, int n, TOp op, WorkerPool? pool = null)
+        where T : unmanaged
+        where TOp : unmanaged, IUnaryVectorOperator<T>
+    {
+        if (n < 2 * MinShare)
+        {
+            UnaryVectorLoop.Run(new ReadOnlySpan<T>(x, n), new Span<T>(y, n), op);
+            return;
+        }
+        var job = new DenseVectorJob<T, TOp>(x, y, n, op);
+        Spread(pool, Segments(n), Segment, ref job);
+    }
+
+    /// <summary>
+    /// y[i] = op(a[i], b[i]) over n contiguous elements; an operand of <paramref name="scalarA"/> /
+    /// <paramref name="scalarB"/> is one value broadcast to all.
+    /// </summary>
+    internal static void DenseBinary<T, TOut, TOp>(T* a, T* b, TOut* y, int n, bool scalarA, bool scalarB, WorkerPool? pool = null)
         where T : unmanaged
         where TOut : unmanaged
         where TOp : IBinarySpanOperator<T, TOut>
     {
-        int rows = layout.RowCount, n = layout.RowLength;
-        int sy = layout.RowStride(0), sa = layout.RowStride(1), sb = layout.RowStride(2);
-        Span<T> ba = stackalloc T[Chunk];
-        Span<T> bb = stackalloc T[Chunk];
-        Span<TOut> by = stackalloc TOut[Chunk];
-        for (int r = 0; r < rows; r++)
+        if (n < 2 * MinShare)
         {
-            TOut* py = y + layout.RowOffset(0, r);
-            T* pa = a + layout.RowOffset(1, r);
-            T* pb = b + layout.RowOffset(2, r);
-            for (int start = 0; start < n; start += Chunk)
-            {
-                int len = Math.Min(Chunk, n - start);
-                Span<TOut> dst = sy == 1 ? new Span<TOut>(py + start, len) : by[..len];
-                if (sa == 0 && sb == 0)
-                {
-                    T sx = *pa;
-                    TOp.Invoke(sx, new ReadOnlySpan<T>(pb, 1), dst[..1]);
-                    dst[1..].Fill(dst[0]);
-                }
-                else if (sa == 0)
-                {
-                    TOp.Invoke(*pa, Row(pb + (nint)start * sb, sb, bb[..len]), dst);
-                }
-                else if (sb == 0)
-                {
-                    TOp.Invoke(Row(pa + (nint)start * sa, sa, ba[..len]), *pb, dst);
-                }
-                else
-                {
-                    TOp.Invoke(Row(pa + (nint)start * sa, sa, ba[..len]), Row(pb + (nint)start * sb, sb, bb[..len]), dst);
-                }
-                if (sy != 1) Scatter(by[..len], py + (nint)start * sy, sy);
-            }
+            BinaryRun<T, TOut, TOp>(a, b, y, 0, n, scalarA, scalarB);
+            return;
         }
+        var job = new DenseBinaryJob<T, TOut, TOp>(a, b, y, n, scalarA, scalarB);
+        Spread(pool, Segments(n), Segment, ref job);
     }
 
-    /// <summary>
-    /// <see cref="Unary{TIn, TOut, TOp}"/> for operators that carry parameters (a slope, clamp bounds):
-    /// the operator is passed as a value and applied through <see cref="UnaryVectorLoop"/>.
-    /// </summary>
-    internal static void Unary<T, TOp>(in StridedLayout layout, T* x, T* y, TOp op)
-        where T : unmanaged
-        where TOp : struct, IUnaryVectorOperator<T>
-    {
-        int rows = layout.RowCount, n = layout.RowLength;
-        int sy = layout.RowStride(0), sx = layout.RowStride(1);
-        Span<T> bx = stackalloc T[Chunk];
-        Span<T> by = stackalloc T[Chunk];
-        for (int r = 0; r < rows; r++)
-        {
-            T* py = y + layout.RowOffset(0, r);
-            T* px = x + layout.RowOffset(1, r);
-            for (int start = 0; start < n; start += Chunk)
-            {
-                int len = Math.Min(Chunk, n - start);
-                ReadOnlySpan<T> vx = Operand(px, sx, start, bx[..len]);
-                if (sy == 1)
-                {
-                    UnaryVectorLoop.Run(vx, new Span<T>(py + start, len), op);
-                }
-                else
-                {
-                    UnaryVectorLoop.Run(vx, by[..len], op);
-                    Scatter<T>(by[..len], py + (nint)start * sy, sy);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Runs a three-operand operator (Where) over a four-operand layout (operand 0 = output). Each
-    /// operand row is passed as a span: contiguous rows directly, broadcast ones spread into a
-    /// chunk, strided ones gathered.
-    /// </summary>
-    internal static void Ternary<TA, TB, TOut, TOp>(in StridedLayout layout, TA* a, TB* b, TB* c, TOut* y)
+    /// <summary>y[i] = op(a[i], b[i], c[i]) over n contiguous elements.</summary>
+    internal static void DenseTernary<TA, TB, TOut, TOp>(TA* a, TB* b, TB* c, TOut* y, int n, WorkerPool? pool = null)
         where TA : unmanaged
         where TB : unmanaged
         where TOut : unmanaged
         where TOp : ITernarySpanOperator<TA, TB, TOut>
     {
-        int rows = layout.RowCount, n = layout.RowLength;
-        int sy = layout.RowStride(0), sa = layout.RowStride(1), sb = layout.RowStride(2), sc = layout.RowStride(3);
-        Span<TA> ba = stackalloc TA[Chunk];
-        Span<TB> bb = stackalloc TB[Chunk];
-        Span<TB> bc = stackalloc TB[Chunk];
-        Span<TOut> by = stackalloc TOut[Chunk];
-        for (int r = 0; r < rows; r++)
+        if (n < 2 * MinShare)
         {
-            TOut* py = y + layout.RowOffset(0, r);
-            TA* pa = a + layout.RowOffset(1, r);
-            TB* pb = b + layout.RowOffset(2, r);
-            TB* pc = c + layout.RowOffset(3, r);
-            for (int start = 0; start < n; start += Chunk)
-            {
-                int len = Math.Min(Chunk, n - start);
-                Span<TOut> dst = sy == 1 ? new Span<TOut>(py + start, len) : by[..len];
-                TOp.Invoke(Operand(pa, sa, start, ba[..len]), Operand(pb, sb, start, bb[..len]), Operand(pc, sc, start, bc[..len]), dst);
-                if (sy != 1) Scatter<TOut>(by[..len], py + (nint)start * sy, sy);
-            }
+            TOp.Invoke(new ReadOnlySpan<TA>(a, n), new ReadOnlySpan<TB>(b, n), new ReadOnlySpan<TB>(c, n), new Span<TOut>(y, n));
+            return;
+        }
+        var job = new DenseTernaryJob<TA, TB, TOut, TOp>(a, b, c, y, n);
+        Spread(pool, Segments(n), Segment, ref job);
+    }
+
+    private static void BinaryRun<T, TOut, TOp>(T* a, T* b, TOut* y, int start, int end, bool scalarA, bool scalarB)
+        where T : unmanaged
+        where TOut : unmanaged
+        where TOp : IBinarySpanOperator<T, TOut>
+    {
+        int len = end - start;
+        var d = new Span<TOut>(y + start, len);
+        if (scalarB) TOp.Invoke(new ReadOnlySpan<T>(a + start, len), *b, d);
+        else if (scalarA) TOp.Invoke(*a, new ReadOnlySpan<T>(b + start, len), d);
+        else TOp.Invoke(new ReadOnlySpan<T>(a + start, len), new ReadOnlySpan<T>(b + start, len), d);
+    }
+
+    private static int Segments(int n) => (n + Segment - 1) / Segment;
+
+    /// <summary>Items [0, count) over the pool, at least <see cref="MinShare"/> elements (of <paramref name="itemSize"/> each) per participant.</summary>
+    private static void Spread<TJob>(WorkerPool? pool, int count, int itemSize, ref TJob job) where TJob : unmanaged, IWorkerJob
+        => (pool ?? WorkerPool.Shared).For(count, Math.Max(1, MinShare / Math.Max(itemSize, 1)), ref job);
+
+    private readonly struct DenseUnaryJob<TIn, TOut, TOp>(TIn* x, TOut* y, int n) : IWorkerJob
+        where TIn : unmanaged
+        where TOut : unmanaged
+        where TOp : IUnarySpanOperator<TIn, TOut>
+    {
+        public void Run(int start, int end)
+        {
+            int from = start * Segment, to = Math.Min(n, end * Segment);
+            TOp.Invoke(new ReadOnlySpan<TIn>(x + from, to - from), new Span<TOut>(y + from, to - from));
         }
     }
 
-    // The chunk of a row starting at element start: the memory itself, the broadcast value spread, or a gather.
-    private static ReadOnlySpan<T> Operand<T>(T* p, int stride, int start, Span<T> scratch) where T : unmanaged
+    private readonly struct DenseVectorJob<T, TOp>(T* x, T* y, int n, TOp op) : IWorkerJob
+        where T : unmanaged
+        where TOp : unmanaged, IUnaryVectorOperator<T>
     {
-        if (stride == 0)
+        public void Run(int start, int end)
         {
-            scratch.Fill(*p);
-            return scratch;
+            int from = start * Segment, to = Math.Min(n, end * Segment);
+            UnaryVectorLoop.Run(new ReadOnlySpan<T>(x + from, to - from), new Span<T>(y + from, to - from), op);
         }
-        return Row(p + (nint)start * stride, stride, scratch);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ReadOnlySpan<T> Row<T>(T* p, int stride, Span<T> scratch) where T : unmanaged
-        => stride == 1 ? new ReadOnlySpan<T>(p, scratch.Length) : Gather(p, stride, scratch);
-
-    private static ReadOnlySpan<T> Gather<T>(T* p, int stride, Span<T> scratch) where T : unmanaged
+    private readonly struct DenseBinaryJob<T, TOut, TOp>(T* a, T* b, TOut* y, int n, bool scalarA, bool scalarB) : IWorkerJob
+        where T : unmanaged
+        where TOut : unmanaged
+        where TOp : IBinarySpanOperator<T, TOut>
     {
-        for (int i = 0; i < scratch.Length; i++) scratch[i] = p[(nint)i * stride];
-        return scratch;
+        public void Run(int start, int end) => BinaryRun<T, TOut, TOp>(a, b, y, start * Segment, Math.Min(n, end * Segment), scalarA, scalarB);
     }
 
-    private static void Scatter<T>(ReadOnlySpan<T> values, T* p, int stride) where T : unmanaged
+    private readonly struct DenseTernaryJob<TA, TB, TOut, TOp>(TA* a, TB* b, TB* c, TOut* y, int n) : IWorkerJob
+        where TA : unmanaged
+        where TB : unmanaged
+        where TOut : unmanaged
+        where TOp : ITernarySpanOperator<TA, TB, TOut>
     {
-        for (int i = 0; i < values.Length; i++) p[(nint)i * stride] = values[i];
+        public void Run(int start, int end)
+        {
+            int from = start * Segment, to = Math.Min(n, end * Segment), len = to - from;
+            TOp.Invoke(new ReadOnlySpan<TA>(a + from, len), new ReadOnlySpan<TB>(b + from, len), new ReadOnlySpan<TB>(c + from, len), new Span<TOut>(y + from, len));
+        }
     }
 }

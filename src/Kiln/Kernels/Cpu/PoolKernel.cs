@@ -337,7 +337,63 @@ internal static unsafe class PoolKernel
     /// <paramref name="countIncludePad"/> the divisor counts the padding inside it, otherwise only the
     /// input elements. Dilation is not used (average pooling has none).
     /// </summary>
-    internal static void AvgForward<T>(in Window w, int planes, bool countIncludePad, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void AvgForward<T>(in Window w, int planes, bool countIncludePad, T* input, T* output, WorkerPool? pool = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new AverageJob<T>(w, AverageJob<T>.Forward, countIncludePad, input, output);
+        RunPlanes(w, planes, pool ?? WorkerPool.Shared, ref job);
+    }
+
+    /// <summary>gradInput = the adjoint of <see cref="AvgForward{T}"/>: each output gradient divided by its window's count, spread over the window.</summary>
+    internal static void AvgBackward<T>(in Window w, int planes, bool countIncludePad, T* grad, T* gradInput, WorkerPool? pool = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new AverageJob<T>(w, AverageJob<T>.Backward, countIncludePad, grad, gradInput);
+        RunPlanes(w, planes, pool ?? WorkerPool.Shared, ref job);
+    }
+
+    internal static void AdaptiveAvgForward<T>(int planes, int height, int width, int outHeight, int outWidth, T* input, T* output, WorkerPool? pool = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w = AdaptiveWindow(height, width, outHeight, outWidth);
+        var job = new AverageJob<T>(w, AverageJob<T>.AdaptiveForward, false, input, output);
+        RunPlanes(w, planes, pool ?? WorkerPool.Shared, ref job);
+    }
+
+    internal static void AdaptiveAvgBackward<T>(int planes, int height, int width, int outHeight, int outWidth, T* grad, T* gradInput, WorkerPool? pool = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w = AdaptiveWindow(height, width, outHeight, outWidth);
+        var job = new AverageJob<T>(w, AverageJob<T>.AdaptiveBackward, false, grad, gradInput);
+        RunPlanes(w, planes, pool ?? WorkerPool.Shared, ref job);
+    }
+
+    // Only the sizes are read by the adaptive loops.
+    private static Window AdaptiveWindow(int height, int width, int outHeight, int outWidth) => new(height, width, outHeight, outWidth, 1, 1, 1, 1, 0, 0, 1, 1);
+
+    /// <summary>The average-pool loops over a run of planes: source is the input (forward) or the output gradient (backward).</summary>
+    private readonly struct AverageJob<T>(Window w, int mode, bool countIncludePad, T* source, T* destination) : IWorkerJob
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal const int Forward = 0, Backward = 1, AdaptiveForward = 2, AdaptiveBackward = 3;
+
+        public void Run(int start, int end)
+        {
+            int planes = end - start;
+            bool backward = mode is Backward or AdaptiveBackward;
+            T* src = source + (nint)start * (backward ? w.OutArea : w.InArea);
+            T* dst = destination + (nint)start * (backward ? w.InArea : w.OutArea);
+            switch (mode)
+            {
+                case Forward: AvgForwardPlanes(w, planes, countIncludePad, src, dst); break;
+                case Backward: AvgBackwardPlanes(w, planes, countIncludePad, src, dst); break;
+                case AdaptiveForward: AdaptiveAvgForwardPlanes(planes, w.Height, w.Width, w.OutHeight, w.OutWidth, src, dst); break;
+                default: AdaptiveAvgBackwardPlanes(planes, w.Height, w.Width, w.OutHeight, w.OutWidth, src, dst); break;
+            }
+        }
+    }
+
+    private static void AvgForwardPlanes<T>(in Window w, int planes, bool countIncludePad, T* input, T* output) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* rowSum = ConvScratch.Get<T>(w.Width);
         var merged = new Span<T>(rowSum, w.Width);
@@ -373,8 +429,7 @@ internal static unsafe class PoolKernel
         }
     }
 
-    /// <summary>gradInput = the adjoint of <see cref="AvgForward{T}"/>: each output gradient divided by its window's count, spread over the window.</summary>
-    internal static void AvgBackward<T>(in Window w, int planes, bool countIncludePad, T* grad, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AvgBackwardPlanes<T>(in Window w, int planes, bool countIncludePad, T* grad, T* gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         new Span<T>(gradInput, checked(planes * w.InArea)).Clear();
         T* rowGrad = ConvScratch.Get<T>(w.Width);
@@ -420,7 +475,7 @@ internal static unsafe class PoolKernel
     internal static (int Start, int End) AdaptiveSpan(int i, int size, int outSize)
         => ((int)((long)i * size / outSize), (int)(((long)(i + 1) * size + outSize - 1) / outSize));
 
-    internal static void AdaptiveAvgForward<T>(int planes, int height, int width, int outHeight, int outWidth, T* input, T* output)
+    private static void AdaptiveAvgForwardPlanes<T>(int planes, int height, int width, int outHeight, int outWidth, T* input, T* output)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* rowSum = ConvScratch.Get<T>(width);
@@ -445,7 +500,7 @@ internal static unsafe class PoolKernel
         }
     }
 
-    internal static void AdaptiveAvgBackward<T>(int planes, int height, int width, int outHeight, int outWidth, T* grad, T* gradInput)
+    private static void AdaptiveAvgBackwardPlanes<T>(int planes, int height, int width, int outHeight, int outWidth, T* grad, T* gradInput)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         new Span<T>(gradInput, checked(planes * height * width)).Clear();

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -160,7 +162,9 @@ internal sealed class ReduceLayout
 /// reduced dimension go to the operator's span reduction (TensorPrimitives), rows along a kept
 /// contiguous dimension are accumulated elementwise, and other strides are gathered a chunk at a time.
 /// Partial results are combined pairwise in a fixed order, so long float sums stay accurate and the
-/// result depends only on the shape and layout.
+/// result depends only on the shape and layout. Large reductions are spread over a
+/// <see cref="WorkerPool"/> without changing that order: by output (rows), by output column chunk
+/// (columns), or, for a single output, by fixed blocks of the pairwise tree (see ReduceOneOutput).
 /// </summary>
 internal static unsafe class ReduceKernel
 {
@@ -174,13 +178,173 @@ internal static unsafe class ReduceKernel
     /// y = reduce(x) under <paramref name="layout"/>; <paramref name="shift"/> (null for plain reductions)
     /// is a per-output value laid out like <paramref name="y"/>.
     /// </summary>
-    internal static void Reduce<T, TOp>(ReduceLayout layout, T* x, T* shift, T* y)
+    internal static void Reduce<T, TOp>(ReduceLayout layout, T* x, T* shift, T* y, WorkerPool? pool = null)
         where T : unmanaged
         where TOp : IReduceOperator<T>
     {
         if (layout.OuterCount == 0) return;
-        if (layout.RowReduced) ReduceRows<T, TOp>(layout, x, shift, y);
-        else ReduceColumns<T, TOp>(layout, x, shift, y);
+        long work = (long)layout.OuterCount * layout.ReducedCount * layout.RowLength;
+        if (work < 2 * ElementwiseLoop.MinShare)
+        {
+            if (layout.RowReduced) ReduceRows<T, TOp>(layout, x, shift, y, 0, layout.OuterCount);
+            else ReduceColumns<T, TOp>(layout, x, shift, y, 0, layout.OuterCount * ColumnChunks(layout));
+            return;
+        }
+        var handle = GCHandle.Alloc(layout);
+        try
+        {
+            var job = new ReduceJob<T, TOp>(GCHandle.ToIntPtr(handle), x, shift, y);
+            pool ??= WorkerPool.Shared;
+            if (!layout.RowReduced)
+            {
+                // Every output column chunk is its own sum: split them (outer × chunk) over the pool.
+                job.Mode = ReduceJob<T, TOp>.Columns;
+                long perItem = (long)layout.ReducedCount * Math.Min(layout.RowLength, Chunk);
+                pool.For(layout.OuterCount * ColumnChunks(layout), Grain(perItem), ref job);
+            }
+            else if (layout.OuterCount > 1)
+            {
+                job.Mode = ReduceJob<T, TOp>.Rows;
+                pool.For(layout.OuterCount, Grain((long)layout.ReducedCount * layout.RowLength), ref job);
+            }
+            else
+            {
+                ReduceOneOutput(layout, ref job, pool);
+            }
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
+    /// <summary>
+    /// Σ x with four independent vector accumulators (summed as (a0 + a1) + (a2 + a3)), then the scalar
+    /// tail: about 1.7× TensorPrimitives.Sum on a chunk in cache here, whose single dependency chain waits
+    /// on each addition. A fixed order for a given length, so sums stay reproducible.
+    /// </summary>
+    internal static T Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, INumber<T>
+    {
+        if (!Vector256.IsHardwareAccelerated || !Vector256<T>.IsSupported) return TensorPrimitives.Sum(x);
+        ref T s = ref MemoryMarshal.GetReference(x);
+        int width = Vector256<T>.Count, i = 0;
+        T result = T.Zero;
+        if (x.Length >= 4 * width)
+        {
+            Vector256<T> a0 = Vector256<T>.Zero, a1 = Vector256<T>.Zero, a2 = Vector256<T>.Zero, a3 = Vector256<T>.Zero;
+            for (; i <= x.Length - 4 * width; i += 4 * width)
+            {
+                a0 += Vector256.LoadUnsafe(ref s, (nuint)i);
+                a1 += Vector256.LoadUnsafe(ref s, (nuint)(i + width));
+                a2 += Vector256.LoadUnsafe(ref s, (nuint)(i + 2 * width));
+                a3 += Vector256.LoadUnsafe(ref s, (nuint)(i + 3 * width));
+            }
+            for (; i <= x.Length - width; i += width) a0 += Vector256.LoadUnsafe(ref s, (nuint)i);
+            result = Vector256.Sum((a0 + a1) + (a2 + a3));
+        }
+        for (; i < x.Length; i++) result += Unsafe.Add(ref s, i);
+        return result;
+    }
+
+    /// <summary>Chunks of the pairwise tree folded by one participant at once when a whole tensor reduces to one value (a power of two).</summary>
+    internal const int BlockChunks = 32;
+
+    private static int Grain(long elementsPerItem) => (int)Math.Clamp(ElementwiseLoop.MinShare / Math.Max(elementsPerItem, 1), 1, int.MaxValue);
+
+    private static int ColumnChunks(ReduceLayout l) => (l.RowLength + Chunk - 1) / Chunk;
+
+    /// <summary>
+    /// One output from many chunks (Sum of a whole tensor): the chunk sequence is cut into aligned blocks
+    /// of <see cref="BlockChunks"/> chunks. A block's pairwise sum is exactly the node the sequential tree
+    /// builds over those chunks, so folding the block results in the sequential tree's order (the last,
+    /// partial block's own result first, then the complete blocks' levels from the lowest) gives the
+    /// serial result bit for bit, whatever the thread count.
+    /// </summary>
+    private static void ReduceOneOutput<T, TOp>(ReduceLayout l, ref ReduceJob<T, TOp> job, WorkerPool pool)
+        where T : unmanaged
+        where TOp : IReduceOperator<T>
+    {
+        long chunks = (long)l.ReducedCount * ColumnChunks(l);
+        int blocks = (int)((chunks + BlockChunks - 1) / BlockChunks);
+        T[] partials = ArrayPool<T>.Shared.Rent(blocks);
+        try
+        {
+            fixed (T* p = partials)
+            {
+                job.Mode = ReduceJob<T, TOp>.Blocks;
+                job.Partials = p;
+                pool.For(blocks, Grain((long)BlockChunks * Chunk), ref job);
+            }
+            bool partial = chunks % BlockChunks != 0;
+            int complete = partial ? blocks - 1 : blocks;
+            Span<T> levels = stackalloc T[32];
+            var tree = new PairwiseTree<T, TOp>(levels);
+            for (int b = 0; b < complete; b++) tree.Push(partials[b]);
+            // One output: every kept dimension has size 1, so it sits at the output's start.
+            *job.Y = partial ? tree.Result(partials[blocks - 1]) : tree.Result();
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(partials);
+        }
+    }
+
+    private struct ReduceJob<T, TOp>(nint layout, T* x, T* shift, T* y) : IWorkerJob
+        where T : unmanaged
+        where TOp : IReduceOperator<T>
+    {
+        internal const int Rows = 0, Columns = 1, Blocks = 2;
+        internal int Mode;
+        internal T* Partials;
+        internal readonly T* Y => y;
+
+        public readonly void Run(int start, int end)
+        {
+            var l = (ReduceLayout)GCHandle.FromIntPtr(layout).Target!;
+            switch (Mode)
+            {
+                case Rows: ReduceRows<T, TOp>(l, x, shift, y, start, end); break;
+                case Columns: ReduceColumns<T, TOp>(l, x, shift, y, start, end); break;
+                default: ReduceBlocks<T, TOp>(l, x, shift, Partials, start, end); break;
+            }
+        }
+    }
+
+    /// <summary>partials[b] = the pairwise result of chunks [b·BlockChunks, (b + 1)·BlockChunks) of the one output (outer position 0).</summary>
+    private static void ReduceBlocks<T, TOp>(ReduceLayout l, T* x, T* shift, T* partials, int start, int end)
+        where T : unmanaged
+        where TOp : IReduceOperator<T>
+    {
+        Span<T> gathered = stackalloc T[Chunk];
+        Span<T> scratch = stackalloc T[Chunk];
+        Span<T> levels = stackalloc T[32];
+        int n = l.RowLength, stride = l.RowIn, perRow = ColumnChunks(l);
+        long chunks = (long)l.ReducedCount * perRow;
+        T s = shift is null ? default : shift[0];
+        for (int b = start; b < end; b++)
+        {
+            var tree = new PairwiseTree<T, TOp>(levels);
+            long first = (long)b * BlockChunks;
+            int count = (int)(Math.Min(chunks, first + BlockChunks) - first);
+            // The block's first chunk, then a walk along the rows (no division per chunk).
+            int r = (int)(first / perRow), at = (int)(first % perRow) * Chunk;
+            T* row = x + Offset(r, l.ReducedShape, l.ReducedIn);
+            for (int k = 0; k < count; k++)
+            {
+                int len = Math.Min(Chunk, n - at);
+                var values = stride == 1
+                    ? new ReadOnlySpan<T>(row + at, len)
+                    : Gather(row + (nint)at * stride, stride, gathered[..len]);
+                tree.Push(TOp.Reduce(values, s, scratch[..len]));
+                at += Chunk;
+                if (at >= n && k + 1 < count)
+                {
+                    at = 0;
+                    row = x + Offset(++r, l.ReducedShape, l.ReducedIn);
+                }
+            }
+            partials[b] = tree.Result();
+        }
     }
 
     /// <summary>
@@ -198,15 +362,15 @@ internal static unsafe class ReduceKernel
         else ArgColumns<T, TOp>(layout, x, y);
     }
 
-    private static void ReduceRows<T, TOp>(ReduceLayout l, T* x, T* shift, T* y)
+    private static void ReduceRows<T, TOp>(ReduceLayout l, T* x, T* shift, T* y, int outerStart, int outerEnd)
         where T : unmanaged
         where TOp : IReduceOperator<T>
     {
         Span<T> gathered = stackalloc T[Chunk];
         Span<T> scratch = stackalloc T[Chunk];
         Span<T> levels = stackalloc T[32];
-        int outer = l.OuterCount, rows = l.ReducedCount, n = l.RowLength, stride = l.RowIn;
-        for (int o = 0; o < outer; o++)
+        int rows = l.ReducedCount, n = l.RowLength, stride = l.RowIn;
+        for (int o = outerStart; o < outerEnd; o++)
         {
             int xo = Offset(o, l.OuterShape, l.OuterIn), yo = Offset(o, l.OuterShape, l.OuterOut);
             T s = shift is null ? default : shift[yo];
@@ -227,7 +391,8 @@ internal static unsafe class ReduceKernel
         }
     }
 
-    private static void ReduceColumns<T, TOp>(ReduceLayout l, T* x, T* shift, T* y)
+    /// <summary>Items [itemStart, itemEnd) of (outer position, column chunk) pairs, in that order.</summary>
+    private static void ReduceColumns<T, TOp>(ReduceLayout l, T* x, T* shift, T* y, int itemStart, int itemEnd)
         where T : unmanaged
         where TOp : IReduceOperator<T>
     {
@@ -235,7 +400,7 @@ internal static unsafe class ReduceKernel
         Span<T> scratch = stackalloc T[Chunk];
         Span<T> accumulator = stackalloc T[Chunk];
         Span<T> shifts = stackalloc T[Chunk];
-        int outer = l.OuterCount, rows = l.ReducedCount, n = l.RowLength, si = l.RowIn, so = l.RowOut;
+        int rows = l.ReducedCount, n = l.RowLength, si = l.RowIn, so = l.RowOut;
 
         // Beyond one block, blocks of rows are summed pairwise: slot 0 holds the current block, slot k + 1
         // the sum of 2^k earlier blocks.
@@ -244,50 +409,49 @@ internal static unsafe class ReduceKernel
         T[]? tree = slots > 0 ? ArrayPool<T>.Shared.Rent(slots * Chunk) : null;
         try
         {
-            for (int o = 0; o < outer; o++)
+            int perOuter = ColumnChunks(l);
+            for (int item = itemStart; item < itemEnd; item++)
             {
+                int o = item / perOuter, start = item % perOuter * Chunk;
                 int xo = Offset(o, l.OuterShape, l.OuterIn), yo = Offset(o, l.OuterShape, l.OuterOut);
-                for (int start = 0; start < n; start += Chunk)
+                int len = Math.Min(Chunk, n - start);
+                var acc = so == 1 ? new Span<T>(y + yo + start, len) : accumulator[..len];
+                ReadOnlySpan<T> sh = shift is null ? default
+                    : so == 1 ? new ReadOnlySpan<T>(shift + yo + start, len)
+                    : Gather(shift + yo + (nint)start * so, so, shifts[..len]);
+                T* column = x + xo + (nint)start * si;
+                if (tree is null)
                 {
-                    int len = Math.Min(Chunk, n - start);
-                    var acc = so == 1 ? new Span<T>(y + yo + start, len) : accumulator[..len];
-                    ReadOnlySpan<T> sh = shift is null ? default
-                        : so == 1 ? new ReadOnlySpan<T>(shift + yo + start, len)
-                        : Gather(shift + yo + (nint)start * so, so, shifts[..len]);
-                    T* column = x + xo + (nint)start * si;
-                    if (tree is null)
-                    {
-                        AccumulateRows<T, TOp>(l, column, si, 0, rows, sh, acc, gathered[..len], scratch[..len]);
-                    }
-                    else
-                    {
-                        uint occupied = 0;
-                        var current = tree.AsSpan(0, len);
-                        for (int b = 0; b < blocks; b++)
-                        {
-                            int from = b * BlockRows;
-                            AccumulateRows<T, TOp>(l, column, si, from, Math.Min(rows, from + BlockRows), sh, current, gathered[..len], scratch[..len]);
-                            int k = 0;
-                            for (; (occupied & (1u << k)) != 0; k++)
-                            {
-                                TOp.Combine(tree.AsSpan((k + 1) * Chunk, len), current);
-                                occupied &= ~(1u << k);
-                            }
-                            current.CopyTo(tree.AsSpan((k + 1) * Chunk, len));
-                            occupied |= 1u << k;
-                        }
-                        bool any = false;
-                        for (int k = 0; k < 32; k++)
-                        {
-                            if ((occupied & (1u << k)) == 0) continue;
-                            var level = tree.AsSpan((k + 1) * Chunk, len);
-                            if (any) TOp.Combine(level, acc);
-                            else level.CopyTo(acc);
-                            any = true;
-                        }
-                    }
-                    if (so != 1) Scatter<T>(acc, y + yo + (nint)start * so, so);
+                    AccumulateRows<T, TOp>(l, column, si, 0, rows, sh, acc, gathered[..len], scratch[..len]);
                 }
+                else
+                {
+                    uint occupied = 0;
+                    var current = tree.AsSpan(0, len);
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        int from = b * BlockRows;
+                        AccumulateRows<T, TOp>(l, column, si, from, Math.Min(rows, from + BlockRows), sh, current, gathered[..len], scratch[..len]);
+                        int k = 0;
+                        for (; (occupied & (1u << k)) != 0; k++)
+                        {
+                            TOp.Combine(tree.AsSpan((k + 1) * Chunk, len), current);
+                            occupied &= ~(1u << k);
+                        }
+                        current.CopyTo(tree.AsSpan((k + 1) * Chunk, len));
+                        occupied |= 1u << k;
+                    }
+                    bool any = false;
+                    for (int k = 0; k < 32; k++)
+                    {
+                        if ((occupied & (1u << k)) == 0) continue;
+                        var level = tree.AsSpan((k + 1) * Chunk, len);
+                        if (any) TOp.Combine(level, acc);
+                        else level.CopyTo(acc);
+                        any = true;
+                    }
+                }
+                if (so != 1) Scatter<T>(acc, y + yo + (nint)start * so, so);
             }
         }
         finally
@@ -463,8 +627,17 @@ internal static unsafe class ReduceKernel
         internal readonly T Result()
         {
             if (_occupied == 0) return TOp.Identity;
-            T result = default;
-            bool any = false;
+            return Fold(default, any: false);
+        }
+
+        /// <summary>
+        /// The result when <paramref name="lower"/> is the combined value of partials below every level
+        /// held (the sequential tree folds its lowest levels first).
+        /// </summary>
+        internal readonly T Result(T lower) => Fold(lower, any: true);
+
+        private readonly T Fold(T result, bool any)
+        {
             for (int k = 0; k < 32; k++)
             {
                 if ((_occupied & (1u << k)) == 0) continue;

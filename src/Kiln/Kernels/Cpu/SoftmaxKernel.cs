@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels.Cpu;
 
@@ -23,7 +25,8 @@ internal static unsafe class SoftmaxKernel
     /// y = softmax(x) (or log-softmax with <paramref name="log"/>) along <paramref name="dim"/>; x and y have
     /// <paramref name="shape"/> with their own strides (a 0-d tensor is a row of one).
     /// </summary>
-    internal static void Forward<T>(ReadOnlySpan<int> shape, ReadOnlySpan<int> xStrides, ReadOnlySpan<int> yStrides, int dim, T* x, T* y, bool log)
+    internal static void Forward<T>(ReadOnlySpan<int> shape, ReadOnlySpan<int> xStrides, ReadOnlySpan<int> yStrides, int dim, T* x, T* y, bool log,
+        WorkerPool? pool = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (var d in shape)
@@ -44,7 +47,27 @@ internal static unsafe class SoftmaxKernel
             return;
         }
         outer.AddRange(inner);
+        if (sx == 1 && sy == 1 && outer.Count <= 1 && (outer.Count == 0 || (outer[0].X == n && outer[0].Y == n)))
+        {
+            // Dense rows one after another (the usual [N, C] along C): rows are independent, so they are
+            // spread over the pool, and each is computed alike whatever the split.
+            var job = new DenseRowsJob<T>(x, y, n, log);
+            int rows = Count(outer);
+            int grain = Math.Max(1, ElementwiseLoop.MinShare / n);
+            if (rows < 2 * grain) job.Run(0, rows);
+            else (pool ?? WorkerPool.Shared).For(rows, grain, ref job);
+            return;
+        }
         Rows(outer, n, sx, sy, x, y, log);
+    }
+
+    private readonly struct DenseRowsJob<T>(T* x, T* y, int n, bool log) : IWorkerJob where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int start, int end)
+        {
+            for (int r = start; r < end; r++)
+                Row(new ReadOnlySpan<T>(x + (nint)r * n, n), new Span<T>(y + (nint)r * n, n), log);
+        }
     }
 
     private readonly record struct Dim(int Size, int X, int Y);
@@ -101,7 +124,6 @@ internal static unsafe class SoftmaxKernel
             Span<T> buffers = rented is null ? stackalloc T[2 * StackRow] : rented.AsSpan();
             var xRow = buffers[..n];
             var yRow = buffers.Slice(n, n);
-            Span<T> scratch = stackalloc T[Columns];
             int rows = Count(others);
             for (int r = 0; r < rows; r++)
             {
@@ -116,7 +138,7 @@ internal static unsafe class SoftmaxKernel
                     input = xRow;
                 }
                 var output = sy == 1 ? new Span<T>(py, n) : yRow;
-                Row(input, output, log, scratch);
+                Row(input, output, log);
                 if (sy != 1)
                     for (int i = 0; i < n; i++) py[(nint)i * sy] = yRow[i];
             }
@@ -127,27 +149,193 @@ internal static unsafe class SoftmaxKernel
         }
     }
 
-    /// <summary>Softmax (or log-softmax) of one contiguous row; <paramref name="y"/> must not overlap <paramref name="x"/>.</summary>
-    internal static void Row<T>(ReadOnlySpan<T> x, Span<T> y, bool log, Span<T> scratch)
+    /// <summary>
+    /// Softmax (or log-softmax) of one contiguous row; <paramref name="y"/> must not overlap <paramref name="x"/>.
+    /// Three passes: the maximum; exp(x − max) and its sum together (stored for softmax); the
+    /// normalization (a division by the sum, or x − max − log(sum), which keeps x − max exact for values
+    /// near the maximum).
+    /// </summary>
+    internal static void Row<T>(ReadOnlySpan<T> x, Span<T> y, bool log)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T max = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, max, y);
         if (!log)
         {
-            TensorPrimitives.Exp<T>(y, y);
-            TensorPrimitives.Divide(y, TensorPrimitives.Sum<T>(y), y);
+            T sum = ExpShifted(x, max, y);
+            TensorPrimitives.Divide(y, sum, y);
             return;
         }
-        // log-softmax keeps x - max (exact for values near the maximum) and subtracts log(sum) last.
+        T logSum = T.Log(SumExpShifted(x, max));
+        SubtractTwice(x, max, logSum, y);
+    }
+
+    /// <summary>y[i] = exp(x[i] − max); returns Σ y.</summary>
+    internal static T ExpShifted<T>(ReadOnlySpan<T> x, T max, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
         T sum = T.Zero;
-        for (int start = 0; start < y.Length; start += scratch.Length)
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && x.Length >= Vector256<T>.Count)
         {
-            int len = Math.Min(scratch.Length, y.Length - start);
-            TensorPrimitives.Exp<T>(y.Slice(start, len), scratch[..len]);
-            sum += TensorPrimitives.Sum<T>(scratch[..len]);
+            var shift = Vector256.Create(max);
+            var acc = Vector256<T>.Zero;
+            ref T src = ref MemoryMarshal.GetReference(x);
+            ref T dst = ref MemoryMarshal.GetReference(y);
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var e = VectorMath.ExpFast(Vector256.LoadUnsafe(ref src, (nuint)i) - shift);
+                e.StoreUnsafe(ref dst, (nuint)i);
+                acc += e;
+            }
+            sum = Vector256.Sum(acc);
         }
-        TensorPrimitives.Subtract(y, T.Log(sum), y);
+        for (; i < x.Length; i++)
+        {
+            T e = T.Exp(x[i] - max);
+            y[i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /// <summary>Σ exp(x[i] − max), nothing stored.</summary>
+    internal static T SumExpShifted<T>(ReadOnlySpan<T> x, T max) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        T sum = T.Zero;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && x.Length >= Vector256<T>.Count)
+        {
+            var shift = Vector256.Create(max);
+            var acc = Vector256<T>.Zero;
+            ref T src = ref MemoryMarshal.GetReference(x);
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                acc += VectorMath.ExpFast(Vector256.LoadUnsafe(ref src, (nuint)i) - shift);
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < x.Length; i++) sum += T.Exp(x[i] - max);
+        return sum;
+    }
+
+    /// <summary>y[i] = (x[i] − a) − b, in that order.</summary>
+    private static void SubtractTwice<T>(ReadOnlySpan<T> x, T a, T b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var va = Vector256.Create(a);
+            var vb = Vector256.Create(b);
+            ref T src = ref MemoryMarshal.GetReference(x);
+            ref T dst = ref MemoryMarshal.GetReference(y);
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                (Vector256.LoadUnsafe(ref src, (nuint)i) - va - vb).StoreUnsafe(ref dst, (nuint)i);
+        }
+        for (; i < x.Length; i++) y[i] = x[i] - a - b;
+    }
+
+    /// <summary>
+    /// The input gradient from the output y and its gradient g, for contiguous tensors viewed as
+    /// [outer, n, inner] with the softmax along n: dx = y·(g − Σ g·y) for softmax, dx = g − exp(y)·Σ g
+    /// for log-softmax (y is then the log-probabilities). With inner = 1 each row is two passes (the sum,
+    /// then dx) and rows are spread over the pool; otherwise the sums run over the n rows of length
+    /// inner as span operations.
+    /// </summary>
+    internal static void Backward<T>(int outer, int n, int inner, T* g, T* y, T* dx, bool log, WorkerPool? pool = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (outer == 0 || n == 0 || inner == 0) return;
+        if (inner == 1)
+        {
+            var job = new BackwardRowsJob<T>(g, y, dx, n, log);
+            int grain = Math.Max(1, ElementwiseLoop.MinShare / n);
+            if (outer < 2 * grain) job.Run(0, outer);
+            else (pool ?? WorkerPool.Shared).For(outer, grain, ref job);
+            return;
+        }
+        T[] rented = ArrayPool<T>.Shared.Rent(inner);
+        try
+        {
+            var sum = rented.AsSpan(0, inner);
+            for (int o = 0; o < outer; o++)
+            {
+                nint plane = (nint)o * n * inner;
+                sum.Clear();
+                for (int k = 0; k < n; k++)
+                {
+                    var gk = new ReadOnlySpan<T>(g + plane + (nint)k * inner, inner);
+                    if (log) TensorPrimitives.Add(sum, gk, sum);
+                    else TensorPrimitives.MultiplyAdd(gk, new ReadOnlySpan<T>(y + plane + (nint)k * inner, inner), sum, sum);
+                }
+                for (int k = 0; k < n; k++)
+                {
+                    nint at = plane + (nint)k * inner;
+                    var gk = new ReadOnlySpan<T>(g + at, inner);
+                    var yk = new ReadOnlySpan<T>(y + at, inner);
+                    var dk = new Span<T>(dx + at, inner);
+                    if (log)
+                    {
+                        TensorPrimitives.Exp(yk, dk);
+                        TensorPrimitives.Multiply(dk, sum, dk);
+                        TensorPrimitives.Subtract(gk, dk, dk);
+                    }
+                    else
+                    {
+                        TensorPrimitives.Subtract(gk, sum, dk);
+                        TensorPrimitives.Multiply(dk, yk, dk);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    private readonly struct BackwardRowsJob<T>(T* g, T* y, T* dx, int n, bool log) : IWorkerJob where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int start, int end)
+        {
+            for (int r = start; r < end; r++)
+            {
+                nint at = (nint)r * n;
+                var gr = new ReadOnlySpan<T>(g + at, n);
+                var yr = new ReadOnlySpan<T>(y + at, n);
+                var d = new Span<T>(dx + at, n);
+                if (log) LogRowBackward(gr, yr, TensorPrimitives.Sum(gr), d);
+                else RowBackward(gr, yr, TensorPrimitives.Dot(gr, yr), d);
+            }
+        }
+    }
+
+    /// <summary>d[i] = y[i]·(g[i] − s).</summary>
+    private static void RowBackward<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, T s, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var vs = Vector256.Create(s);
+            ref T gr = ref MemoryMarshal.GetReference(g);
+            ref T yr = ref MemoryMarshal.GetReference(y);
+            ref T dr = ref MemoryMarshal.GetReference(d);
+            for (; i <= d.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                (Vector256.LoadUnsafe(ref yr, (nuint)i) * (Vector256.LoadUnsafe(ref gr, (nuint)i) - vs)).StoreUnsafe(ref dr, (nuint)i);
+        }
+        for (; i < d.Length; i++) d[i] = y[i] * (g[i] - s);
+    }
+
+    /// <summary>d[i] = g[i] − exp(y[i])·s.</summary>
+    private static void LogRowBackward<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, T s, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var vs = Vector256.Create(s);
+            ref T gr = ref MemoryMarshal.GetReference(g);
+            ref T yr = ref MemoryMarshal.GetReference(y);
+            ref T dr = ref MemoryMarshal.GetReference(d);
+            for (; i <= d.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                (Vector256.LoadUnsafe(ref gr, (nuint)i) - VectorMath.ExpFast(Vector256.LoadUnsafe(ref yr, (nuint)i)) * vs).StoreUnsafe(ref dr, (nuint)i);
+        }
+        for (; i < d.Length; i++) d[i] = g[i] - T.Exp(y[i]) * s;
     }
 
     /// <summary>

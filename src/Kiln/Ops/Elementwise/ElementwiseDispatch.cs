@@ -64,8 +64,8 @@ internal static unsafe class ElementwiseDispatch
 
     /// <summary>A float-only op whose operator carries parameters (see <see cref="IUnaryVectorOperator{T}"/>).</summary>
     internal static void UnaryVector<TF32, TF64>(Tensor x, Tensor y, TF32 f32, TF64 f64)
-        where TF32 : struct, IUnaryVectorOperator<float>
-        where TF64 : struct, IUnaryVectorOperator<double>
+        where TF32 : unmanaged, IUnaryVectorOperator<float>
+        where TF64 : unmanaged, IUnaryVectorOperator<double>
     {
         switch (x.DType)
         {
@@ -77,10 +77,10 @@ internal static unsafe class ElementwiseDispatch
 
     /// <summary>As <see cref="UnaryVector{TF32, TF64}"/>, also for int32 and int64.</summary>
     internal static void UnaryVector<TF32, TF64, TI32, TI64>(Tensor x, Tensor y, TF32 f32, TF64 f64, TI32 i32, TI64 i64)
-        where TF32 : struct, IUnaryVectorOperator<float>
-        where TF64 : struct, IUnaryVectorOperator<double>
-        where TI32 : struct, IUnaryVectorOperator<int>
-        where TI64 : struct, IUnaryVectorOperator<long>
+        where TF32 : unmanaged, IUnaryVectorOperator<float>
+        where TF64 : unmanaged, IUnaryVectorOperator<double>
+        where TI32 : unmanaged, IUnaryVectorOperator<int>
+        where TI64 : unmanaged, IUnaryVectorOperator<long>
     {
         switch (x.DType)
         {
@@ -148,7 +148,7 @@ internal static unsafe class ElementwiseDispatch
         if (n == 0) return;
         if (y.IsContiguous && Dense(x, n))
         {
-            TOp.Invoke(new ReadOnlySpan<TIn>(x.DataPointer, n), new Span<TOut>(y.DataPointer, n));
+            ElementwiseLoop.DenseUnary<TIn, TOut, TOp>((TIn*)x.DataPointer, (TOut*)y.DataPointer, n);
             return;
         }
         ElementwiseLoop.Unary<TIn, TOut, TOp>(UnaryLayout(x, y), (TIn*)x.DataPointer, (TOut*)y.DataPointer);
@@ -156,13 +156,13 @@ internal static unsafe class ElementwiseDispatch
 
     private static void RunUnaryVector<T, TOp>(Tensor x, Tensor y, TOp op)
         where T : unmanaged
-        where TOp : struct, IUnaryVectorOperator<T>
+        where TOp : unmanaged, IUnaryVectorOperator<T>
     {
         int n = y.NumElements;
         if (n == 0) return;
         if (y.IsContiguous && Dense(x, n))
         {
-            UnaryVectorLoop.Run(new ReadOnlySpan<T>(x.DataPointer, n), new Span<T>(y.DataPointer, n), op);
+            ElementwiseLoop.DenseUnary((T*)x.DataPointer, (T*)y.DataPointer, n, op);
             return;
         }
         ElementwiseLoop.Unary(UnaryLayout(x, y), (T*)x.DataPointer, (T*)y.DataPointer, op);
@@ -177,21 +177,12 @@ internal static unsafe class ElementwiseDispatch
         if (n == 0) return;
         if (y.IsContiguous)
         {
-            var d = new Span<TOut>(y.DataPointer, n);
             bool denseA = Dense(a, n), denseB = Dense(b, n);
-            if (denseA && denseB)
+            bool scalarA = a.NumElements == 1, scalarB = b.NumElements == 1;
+            if ((denseA || scalarA) && (denseB || scalarB) && !(scalarA && scalarB && n > 1))
             {
-                TOp.Invoke(new ReadOnlySpan<T>(a.DataPointer, n), new ReadOnlySpan<T>(b.DataPointer, n), d);
-                return;
-            }
-            if (denseA && b.NumElements == 1)
-            {
-                TOp.Invoke(new ReadOnlySpan<T>(a.DataPointer, n), *(T*)b.DataPointer, d);
-                return;
-            }
-            if (denseB && a.NumElements == 1)
-            {
-                TOp.Invoke(*(T*)a.DataPointer, new ReadOnlySpan<T>(b.DataPointer, n), d);
+                ElementwiseLoop.DenseBinary<T, TOut, TOp>((T*)a.DataPointer, (T*)b.DataPointer, (TOut*)y.DataPointer, n,
+                    scalarA: !denseA, scalarB: !denseB);
                 return;
             }
         }
@@ -204,8 +195,7 @@ internal static unsafe class ElementwiseDispatch
         if (n == 0) return;
         if (y.IsContiguous && Dense(condition, n) && Dense(a, n) && Dense(b, n))
         {
-            WhereOperator<T>.Invoke(new ReadOnlySpan<byte>(condition.DataPointer, n), new ReadOnlySpan<T>(a.DataPointer, n),
-                new ReadOnlySpan<T>(b.DataPointer, n), new Span<T>(y.DataPointer, n));
+            ElementwiseLoop.DenseTernary<byte, T, T, WhereOperator<T>>((byte*)condition.DataPointer, (T*)a.DataPointer, (T*)b.DataPointer, (T*)y.DataPointer, n);
             return;
         }
         var layout = StridedLayout.Create(y.ShapeArray, y.StridesArray,

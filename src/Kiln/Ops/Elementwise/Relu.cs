@@ -24,7 +24,7 @@ namespace Kiln.Ops
 
         // The output is positive exactly where the input is, so the mask comes from the saved output
         // (which also lets ReluInPlace overwrite its input). The gradient at 0 is 0, as in PyTorch.
-        public override Tensor?[] Backward(BackwardContext c, NoAttributes a) => [c.Grad * c.Output.Gt(0).To(c.Grad.DType)];
+        public override Tensor?[] Backward(BackwardContext c, NoAttributes a) => [ReluBackwardOp.Apply(c.Grad, c.Output)];
 
     }
 }

@@ -23,11 +23,8 @@ namespace Kiln.Ops
 
         public override void Forward(ReadOnlySpan<Tensor> inputs, SoftmaxOp.Attributes a, Tensor output) => a.Run(inputs[0], output, log: true);
 
-        // dx = g - exp(y) * sum(g) along the dimension.
-        public override Tensor?[] Backward(BackwardContext c, SoftmaxOp.Attributes a)
-        {
-            return [ReduceBackward.Minus(c.Grad, c.Output.Exp() * c.Grad.Sum(a.Dim, keepDim: true))];
-        }
+        // dx = g - exp(y) * sum(g) along the dimension, in one fused op.
+        public override Tensor?[] Backward(BackwardContext c, SoftmaxOp.Attributes a) => [SoftmaxBackwardOp.Apply(c.Grad, c.Output, a.Dim, log: true)];
 
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, SoftmaxOp.Attributes a) => a.Reference(inputs[0], log: true);
 

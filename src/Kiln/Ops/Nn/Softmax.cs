@@ -99,12 +99,8 @@ namespace Kiln.Ops
 
         public override void Forward(ReadOnlySpan<Tensor> inputs, Attributes a, Tensor output) => a.Run(inputs[0], output, log: false);
 
-        // dx = y * (g - sum(g * y)) along the dimension.
-        public override Tensor?[] Backward(BackwardContext c, Attributes a)
-        {
-            var y = c.Output;
-            return [y * ReduceBackward.Minus(c.Grad, (c.Grad * y).Sum(a.Dim, keepDim: true))];
-        }
+        // dx = y * (g - sum(g * y)) along the dimension, in one fused op.
+        public override Tensor?[] Backward(BackwardContext c, Attributes a) => [SoftmaxBackwardOp.Apply(c.Grad, c.Output, a.Dim, log: false)];
 
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, Attributes a) => a.Reference(inputs[0], log: false);
 

@@ -46,7 +46,7 @@ namespace Kiln.Ops
             public static T Identity => T.Zero;
             public static T Combine(T a, T b) => a + b;
             public static void Combine(ReadOnlySpan<T> x, Span<T> accumulator) => TensorPrimitives.Add(accumulator, x, accumulator);
-            public static T Reduce(ReadOnlySpan<T> x, T shift, Span<T> scratch) => TensorPrimitives.Sum(x);
+            public static T Reduce(ReadOnlySpan<T> x, T shift, Span<T> scratch) => ReduceKernel.Sum(x);
             public static void Map(ReadOnlySpan<T> x, ReadOnlySpan<T> shift, Span<T> destination) => x.CopyTo(destination);
             public static void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> shift, Span<T> accumulator, Span<T> scratch)
                 => TensorPrimitives.Add(accumulator, x, accumulator);
