@@ -10,9 +10,14 @@ internal static unsafe partial class ElementwiseLoop
         where TOut : unmanaged
         where TOp : IUnarySpanOperator<TIn, TOut>
     {
+        if (!Split(layout, out int items))
+        {
+            UnaryItems<TIn, TOut, TOp>(layout, x, y, 0, items);
+            return;
+        }
         var copy = layout;
         var job = new UnaryJob<TIn, TOut, TOp>(Unsafe.AsPointer(ref copy), x, y);
-        RunItems(pool, copy, ref job);
+        Spread(pool, items, Math.Min(copy.RowLength, Segment), ref job);
     }
 
     internal static void Binary<T, TOut, TOp>(in StridedLayout layout, T* a, T* b, TOut* y, WorkerPool? pool = null)
@@ -20,9 +25,14 @@ internal static unsafe partial class ElementwiseLoop
         where TOut : unmanaged
         where TOp : IBinarySpanOperator<T, TOut>
     {
+        if (!Split(layout, out int items))
+        {
+            BinaryItems<T, TOut, TOp>(layout, a, b, y, 0, items);
+            return;
+        }
         var copy = layout;
         var job = new BinaryJob<T, TOut, TOp>(Unsafe.AsPointer(ref copy), a, b, y);
-        RunItems(pool, copy, ref job);
+        Spread(pool, items, Math.Min(copy.RowLength, Segment), ref job);
     }
 
     /// <summary>
@@ -33,9 +43,14 @@ internal static unsafe partial class ElementwiseLoop
         where T : unmanaged
         where TOp : unmanaged, IUnaryVectorOperator<T>
     {
+        if (!Split(layout, out int items))
+        {
+            VectorItems(layout, x, y, op, 0, items);
+            return;
+        }
         var copy = layout;
         var job = new VectorJob<T, TOp>(Unsafe.AsPointer(ref copy), x, y, op);
-        RunItems(pool, copy, ref job);
+        Spread(pool, items, Math.Min(copy.RowLength, Segment), ref job);
     }
 
     /// <summary>
@@ -49,203 +64,218 @@ internal static unsafe partial class ElementwiseLoop
         where TOut : unmanaged
         where TOp : ITernarySpanOperator<TA, TB, TOut>
     {
+        if (!Split(layout, out int items))
+        {
+            TernaryItems<TA, TB, TOut, TOp>(layout, a, b, c, y, 0, items);
+            return;
+        }
         var copy = layout;
         var job = new TernaryJob<TA, TB, TOut, TOp>(Unsafe.AsPointer(ref copy), a, b, c, y);
-        RunItems(pool, copy, ref job);
+        Spread(pool, items, Math.Min(copy.RowLength, Segment), ref job);
     }
 
     /// <summary>
     /// The loop's items are (row, segment) pairs in row-major order: a row of n elements has
-    /// ceil(n / <see cref="Segment"/>) segments. Small loops run inline without the pool.
+    /// ceil(n / <see cref="Segment"/>) segments. True when the loop is large enough to share.
     /// </summary>
-    private static void RunItems<TJob>(WorkerPool? pool, in StridedLayout layout, ref TJob job) where TJob : unmanaged, IWorkerJob
+    private static bool Split(in StridedLayout layout, out int items)
     {
         int rows = layout.RowCount, n = layout.RowLength;
-        if (rows == 0 || n == 0) return;
         // rows · n is an element count, so it fits an int, and so does the item count below it.
-        int items = rows * Segments(n);
-        if (rows * n < 2 * MinShare)
-        {
-            job.Run(0, items);
-            return;
-        }
-        Spread(pool, items, Math.Min(n, Segment), ref job);
+        items = rows == 0 || n == 0 ? 0 : rows * Segments(n);
+        return items > 0 && rows * n >= 2 * MinShare;
     }
 
-    /// <summary>Walks items [start, end) as (row, element range) pairs.</summary>
+    /// <summary>
+    /// Walks items [start, end) as (row, element range) pairs: each step is the run of the range's
+    /// segments that lie in one row (one division up front, none per row).
+    /// </summary>
     private ref struct ItemCursor
     {
         private readonly int _perRow, _n;
-        private int _item;
-        private readonly int _end;
+        private int _row, _segment, _left;
         internal int Row, From, To;
 
         internal ItemCursor(in StridedLayout layout, int start, int end)
         {
             _n = layout.RowLength;
             _perRow = Segments(_n);
-            _item = start;
-            _end = end;
+            _row = _perRow == 0 ? 0 : start / _perRow;
+            _segment = start - _row * _perRow;
+            _left = _perRow == 0 ? 0 : end - start;
             Row = From = To = 0;
         }
 
         internal bool Next()
         {
-            if (_item >= _end) return false;
-            Row = _item / _perRow;
-            int s = _item - Row * _perRow;
-            From = s * Segment;
-            To = Math.Min(_n, From + Segment);
-            // A run of whole segments of one row is one range (fewer row offset computations).
-            while (++_item < _end && _item % _perRow != 0) To = Math.Min(_n, To + Segment);
+            if (_left <= 0) return false;
+            int take = Math.Min(_left, _perRow - _segment);
+            Row = _row;
+            From = _segment * Segment;
+            To = (int)Math.Min(_n, (long)From + (long)take * Segment);
+            _left -= take;
+            _row++;
+            _segment = 0;
             return true;
         }
     }
 
-    [SkipLocalsInit]
     private readonly struct UnaryJob<TIn, TOut, TOp>(void* layout, TIn* x, TOut* y) : IWorkerJob
         where TIn : unmanaged
         where TOut : unmanaged
         where TOp : IUnarySpanOperator<TIn, TOut>
     {
-        public void Run(int start, int end)
+        public void Run(int start, int end) => UnaryItems<TIn, TOut, TOp>(Unsafe.AsRef<StridedLayout>(layout), x, y, start, end);
+    }
+
+    private static void UnaryItems<TIn, TOut, TOp>(in StridedLayout l, TIn* x, TOut* y, int start, int end)
+        where TIn : unmanaged
+        where TOut : unmanaged
+        where TOp : IUnarySpanOperator<TIn, TOut>
+    {
+        int sy = l.RowStride(0), sx = l.RowStride(1);
+        Span<TIn> bx = stackalloc TIn[Chunk];
+        Span<TOut> by = stackalloc TOut[Chunk];
+        var cursor = new ItemCursor(l, start, end);
+        while (cursor.Next())
         {
-            ref readonly var l = ref Unsafe.AsRef<StridedLayout>(layout);
-            int sy = l.RowStride(0), sx = l.RowStride(1);
-            Span<TIn> bx = stackalloc TIn[Chunk];
-            Span<TOut> by = stackalloc TOut[Chunk];
-            var cursor = new ItemCursor(l, start, end);
-            while (cursor.Next())
+            TOut* py = y + l.RowOffset(0, cursor.Row);
+            TIn* px = x + l.RowOffset(1, cursor.Row);
+            for (int at = cursor.From; at < cursor.To; at += Chunk)
             {
-                TOut* py = y + l.RowOffset(0, cursor.Row);
-                TIn* px = x + l.RowOffset(1, cursor.Row);
-                for (int at = cursor.From; at < cursor.To; at += Chunk)
+                int len = Math.Min(Chunk, cursor.To - at);
+                ReadOnlySpan<TIn> vx = sx == 1 ? new ReadOnlySpan<TIn>(px + at, len) : Operand(px, sx, at, bx[..len]);
+                if (sy == 1)
                 {
-                    int len = Math.Min(Chunk, cursor.To - at);
-                    ReadOnlySpan<TIn> vx = sx == 1 ? new ReadOnlySpan<TIn>(px + at, len) : Operand(px, sx, at, bx[..len]);
-                    if (sy == 1)
-                    {
-                        TOp.Invoke(vx, new Span<TOut>(py + at, len));
-                    }
-                    else
-                    {
-                        TOp.Invoke(vx, by[..len]);
-                        Scatter<TOut>(by[..len], py + (nint)at * sy, sy);
-                    }
+                    TOp.Invoke(vx, new Span<TOut>(py + at, len));
+                }
+                else
+                {
+                    TOp.Invoke(vx, by[..len]);
+                    Scatter<TOut>(by[..len], py + (nint)at * sy, sy);
                 }
             }
         }
     }
 
-    [SkipLocalsInit]
     private readonly struct BinaryJob<T, TOut, TOp>(void* layout, T* a, T* b, TOut* y) : IWorkerJob
         where T : unmanaged
         where TOut : unmanaged
         where TOp : IBinarySpanOperator<T, TOut>
     {
-        public void Run(int start, int end)
+        public void Run(int start, int end) => BinaryItems<T, TOut, TOp>(Unsafe.AsRef<StridedLayout>(layout), a, b, y, start, end);
+    }
+
+    private static void BinaryItems<T, TOut, TOp>(in StridedLayout l, T* a, T* b, TOut* y, int start, int end)
+        where T : unmanaged
+        where TOut : unmanaged
+        where TOp : IBinarySpanOperator<T, TOut>
+    {
+        int sy = l.RowStride(0), sa = l.RowStride(1), sb = l.RowStride(2);
+        Span<T> ba = stackalloc T[Chunk];
+        Span<T> bb = stackalloc T[Chunk];
+        Span<TOut> by = stackalloc TOut[Chunk];
+        var cursor = new ItemCursor(l, start, end);
+        while (cursor.Next())
         {
-            ref readonly var l = ref Unsafe.AsRef<StridedLayout>(layout);
-            int sy = l.RowStride(0), sa = l.RowStride(1), sb = l.RowStride(2);
-            Span<T> ba = stackalloc T[Chunk];
-            Span<T> bb = stackalloc T[Chunk];
-            Span<TOut> by = stackalloc TOut[Chunk];
-            var cursor = new ItemCursor(l, start, end);
-            while (cursor.Next())
+            TOut* py = y + l.RowOffset(0, cursor.Row);
+            T* pa = a + l.RowOffset(1, cursor.Row);
+            T* pb = b + l.RowOffset(2, cursor.Row);
+            for (int at = cursor.From; at < cursor.To; at += Chunk)
             {
-                TOut* py = y + l.RowOffset(0, cursor.Row);
-                T* pa = a + l.RowOffset(1, cursor.Row);
-                T* pb = b + l.RowOffset(2, cursor.Row);
-                for (int at = cursor.From; at < cursor.To; at += Chunk)
+                int len = Math.Min(Chunk, cursor.To - at);
+                Span<TOut> dst = sy == 1 ? new Span<TOut>(py + at, len) : by[..len];
+                if (sa == 0 && sb == 0)
                 {
-                    int len = Math.Min(Chunk, cursor.To - at);
-                    Span<TOut> dst = sy == 1 ? new Span<TOut>(py + at, len) : by[..len];
-                    if (sa == 0 && sb == 0)
-                    {
-                        TOp.Invoke(*pa, new ReadOnlySpan<T>(pb, 1), dst[..1]);
-                        dst[1..].Fill(dst[0]);
-                    }
-                    else if (sa == 0)
-                    {
-                        TOp.Invoke(*pa, Row(pb + (nint)at * sb, sb, bb[..len]), dst);
-                    }
-                    else if (sb == 0)
-                    {
-                        TOp.Invoke(Row(pa + (nint)at * sa, sa, ba[..len]), *pb, dst);
-                    }
-                    else
-                    {
-                        TOp.Invoke(Row(pa + (nint)at * sa, sa, ba[..len]), Row(pb + (nint)at * sb, sb, bb[..len]), dst);
-                    }
-                    if (sy != 1) Scatter<TOut>(by[..len], py + (nint)at * sy, sy);
+                    TOp.Invoke(*pa, new ReadOnlySpan<T>(pb, 1), dst[..1]);
+                    dst[1..].Fill(dst[0]);
                 }
+                else if (sa == 0)
+                {
+                    TOp.Invoke(*pa, Row(pb + (nint)at * sb, sb, bb[..len]), dst);
+                }
+                else if (sb == 0)
+                {
+                    TOp.Invoke(Row(pa + (nint)at * sa, sa, ba[..len]), *pb, dst);
+                }
+                else
+                {
+                    TOp.Invoke(Row(pa + (nint)at * sa, sa, ba[..len]), Row(pb + (nint)at * sb, sb, bb[..len]), dst);
+                }
+                if (sy != 1) Scatter<TOut>(by[..len], py + (nint)at * sy, sy);
             }
         }
     }
 
-    [SkipLocalsInit]
     private readonly struct VectorJob<T, TOp>(void* layout, T* x, T* y, TOp op) : IWorkerJob
         where T : unmanaged
         where TOp : unmanaged, IUnaryVectorOperator<T>
     {
-        public void Run(int start, int end)
+        public void Run(int start, int end) => VectorItems<T, TOp>(Unsafe.AsRef<StridedLayout>(layout), x, y, op, start, end);
+    }
+
+    private static void VectorItems<T, TOp>(in StridedLayout l, T* x, T* y, TOp op, int start, int end)
+        where T : unmanaged
+        where TOp : unmanaged, IUnaryVectorOperator<T>
+    {
+        int sy = l.RowStride(0), sx = l.RowStride(1);
+        Span<T> bx = stackalloc T[Chunk];
+        Span<T> by = stackalloc T[Chunk];
+        var cursor = new ItemCursor(l, start, end);
+        while (cursor.Next())
         {
-            ref readonly var l = ref Unsafe.AsRef<StridedLayout>(layout);
-            int sy = l.RowStride(0), sx = l.RowStride(1);
-            Span<T> bx = stackalloc T[Chunk];
-            Span<T> by = stackalloc T[Chunk];
-            var cursor = new ItemCursor(l, start, end);
-            while (cursor.Next())
+            T* py = y + l.RowOffset(0, cursor.Row);
+            T* px = x + l.RowOffset(1, cursor.Row);
+            for (int at = cursor.From; at < cursor.To; at += Chunk)
             {
-                T* py = y + l.RowOffset(0, cursor.Row);
-                T* px = x + l.RowOffset(1, cursor.Row);
-                for (int at = cursor.From; at < cursor.To; at += Chunk)
+                int len = Math.Min(Chunk, cursor.To - at);
+                ReadOnlySpan<T> vx = Operand(px, sx, at, bx[..len]);
+                if (sy == 1)
                 {
-                    int len = Math.Min(Chunk, cursor.To - at);
-                    ReadOnlySpan<T> vx = Operand(px, sx, at, bx[..len]);
-                    if (sy == 1)
-                    {
-                        UnaryVectorLoop.Run(vx, new Span<T>(py + at, len), op);
-                    }
-                    else
-                    {
-                        UnaryVectorLoop.Run(vx, by[..len], op);
-                        Scatter<T>(by[..len], py + (nint)at * sy, sy);
-                    }
+                    UnaryVectorLoop.Run(vx, new Span<T>(py + at, len), op);
+                }
+                else
+                {
+                    UnaryVectorLoop.Run(vx, by[..len], op);
+                    Scatter<T>(by[..len], py + (nint)at * sy, sy);
                 }
             }
         }
     }
 
-    [SkipLocalsInit]
     private readonly struct TernaryJob<TA, TB, TOut, TOp>(void* layout, TA* a, TB* b, TB* c, TOut* y) : IWorkerJob
         where TA : unmanaged
         where TB : unmanaged
         where TOut : unmanaged
         where TOp : ITernarySpanOperator<TA, TB, TOut>
     {
-        public void Run(int start, int end)
+        public void Run(int start, int end) => TernaryItems<TA, TB, TOut, TOp>(Unsafe.AsRef<StridedLayout>(layout), a, b, c, y, start, end);
+    }
+
+    private static void TernaryItems<TA, TB, TOut, TOp>(in StridedLayout l, TA* a, TB* b, TB* c, TOut* y, int start, int end)
+        where TA : unmanaged
+        where TB : unmanaged
+        where TOut : unmanaged
+        where TOp : ITernarySpanOperator<TA, TB, TOut>
+    {
+        int sy = l.RowStride(0), sa = l.RowStride(1), sb = l.RowStride(2), sc = l.RowStride(3);
+        Span<TA> ba = stackalloc TA[Chunk];
+        Span<TB> bb = stackalloc TB[Chunk];
+        Span<TB> bc = stackalloc TB[Chunk];
+        Span<TOut> by = stackalloc TOut[Chunk];
+        var cursor = new ItemCursor(l, start, end);
+        while (cursor.Next())
         {
-            ref readonly var l = ref Unsafe.AsRef<StridedLayout>(layout);
-            int sy = l.RowStride(0), sa = l.RowStride(1), sb = l.RowStride(2), sc = l.RowStride(3);
-            Span<TA> ba = stackalloc TA[Chunk];
-            Span<TB> bb = stackalloc TB[Chunk];
-            Span<TB> bc = stackalloc TB[Chunk];
-            Span<TOut> by = stackalloc TOut[Chunk];
-            var cursor = new ItemCursor(l, start, end);
-            while (cursor.Next())
+            TOut* py = y + l.RowOffset(0, cursor.Row);
+            TA* pa = a + l.RowOffset(1, cursor.Row);
+            TB* pb = b + l.RowOffset(2, cursor.Row);
+            TB* pc = c + l.RowOffset(3, cursor.Row);
+            for (int at = cursor.From; at < cursor.To; at += Chunk)
             {
-                TOut* py = y + l.RowOffset(0, cursor.Row);
-                TA* pa = a + l.RowOffset(1, cursor.Row);
-                TB* pb = b + l.RowOffset(2, cursor.Row);
-                TB* pc = c + l.RowOffset(3, cursor.Row);
-                for (int at = cursor.From; at < cursor.To; at += Chunk)
-                {
-                    int len = Math.Min(Chunk, cursor.To - at);
-                    Span<TOut> dst = sy == 1 ? new Span<TOut>(py + at, len) : by[..len];
-                    TOp.Invoke(Operand(pa, sa, at, ba[..len]), Operand(pb, sb, at, bb[..len]), Operand(pc, sc, at, bc[..len]), dst);
-                    if (sy != 1) Scatter<TOut>(by[..len], py + (nint)at * sy, sy);
-                }
+                int len = Math.Min(Chunk, cursor.To - at);
+                Span<TOut> dst = sy == 1 ? new Span<TOut>(py + at, len) : by[..len];
+                TOp.Invoke(Operand(pa, sa, at, ba[..len]), Operand(pb, sb, at, bb[..len]), Operand(pc, sc, at, bc[..len]), dst);
+                if (sy != 1) Scatter<TOut>(by[..len], py + (nint)at * sy, sy);
             }
         }
     }
