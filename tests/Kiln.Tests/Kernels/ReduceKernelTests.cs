@@ -322,7 +322,9 @@ public sealed unsafe class ReduceKernelTests
                 l[i] = rng.NextInt64(-1000, 1000);
             }
             Assert.True(Math.Abs(d.Sum() - ReduceKernel.Sum<double>(d)) <= 1e-12, $"double, length {n}");
-            Assert.True(Math.Abs(f.Sum(v => (double)v) - ReduceKernel.Sum<float>(f)) <= 1e-5, $"float, length {n}");
+            // float32 accumulation: a few ulps of the magnitudes summed, whichever order a tier adds in.
+            double magnitude = f.Sum(v => Math.Abs((double)v));
+            Assert.True(Math.Abs(f.Sum(v => (double)v) - ReduceKernel.Sum<float>(f)) <= 1e-7 + 1e-6 * magnitude, $"float, length {n}");
             Assert.Equal(l.Sum(), ReduceKernel.Sum<long>(l));
         }
     }
