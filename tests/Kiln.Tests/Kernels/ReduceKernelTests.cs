@@ -322,9 +322,8 @@ public sealed unsafe class ReduceKernelTests
                 l[i] = rng.NextInt64(-1000, 1000);
             }
             Assert.True(Math.Abs(d.Sum() - ReduceKernel.Sum<double>(d)) <= 1e-12, $"double, length {n}");
-            // float32 accumulation: a few ulps of the magnitudes summed, whichever order a tier adds in.
-            double magnitude = f.Sum(v => Math.Abs((double)v));
-            Assert.True(Math.Abs(f.Sum(v => (double)v) - ReduceKernel.Sum<float>(f)) <= 1e-7 + 1e-6 * magnitude, $"float, length {n}");
+            // Float rounding grows with the length and the magnitudes (a sequential sum without intrinsics).
+            Assert.True(Math.Abs(f.Sum(v => (double)v) - ReduceKernel.Sum<float>(f)) <= 1e-5 * (1 + f.Sum(v => Math.Abs(v))), $"float, length {n}");
             Assert.Equal(l.Sum(), ReduceKernel.Sum<long>(l));
         }
     }

@@ -9,7 +9,8 @@ namespace Kiln.Ops;
 /// with the batch's own mean and biased variance. Forward: one statistics pass (two reads of each
 /// channel, the second from cache) and one normalizing pass. Backward: the statistics again, the
 /// sums Σg and Σg·(x − mean) in one pass, and the input gradient in one more (the composite of
-/// means, differences, products and broadcasts took about ten full-size ops each way, 2-3× PyTorch).
+/// means, differences, products and broadcasts took about ten full-size ops each way: forward and
+/// backward 1.7× PyTorch on one thread, 2.5× on two, for [64, 32, 28, 28]).
 /// Inputs: x, weight [C], bias [C]. The composite in F.BatchNorm stays for evaluation mode.
 /// </summary>
 internal sealed class BatchNormOp : OpDef<BatchNormOp.Attributes>
