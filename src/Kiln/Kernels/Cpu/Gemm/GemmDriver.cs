@@ -61,7 +61,8 @@ internal static unsafe class GemmDriver<T, TKernel>
             for (int item = start; item < end; item++)
             {
                 int block = item / rowPanels, panel = item - block * rowPanels;
-                int pc = block * TKernel.KC, kc = Math.Min(TKernel.KC, k - pc), i0 = panel * TKernel.MR;
+                int blocks = Ceil(k, TKernel.KC);
+                int pc = BlockStart(k, blocks, block), kc = BlockStart(k, blocks, block + 1) - pc, i0 = panel * TKernel.MR;
                 T* dest = packedA + (nint)rowPanels * TKernel.MR * pc + (nint)panel * TKernel.MR * kc;
                 GemmPacking<T>.PackA<TKernel>(a, i0, Math.Min(TKernel.MR, m - i0), pc, kc, dest);
             }
@@ -78,9 +79,9 @@ internal static unsafe class GemmDriver<T, TKernel>
             for (int jc = start * TKernel.NR; jc < last; jc += TKernel.NC)
             {
                 int nc = Math.Min(TKernel.NC, last - jc);
-                for (int pc = 0; pc < k; pc += TKernel.KC)
+                for (int block = 0, blocks = Ceil(k, TKernel.KC); block < blocks; block++)
                 {
-                    int kc = Math.Min(TKernel.KC, k - pc);
+                    int pc = BlockStart(k, blocks, block), kc = BlockStart(k, blocks, block + 1) - pc;
                     GemmPacking<T>.PackB<TKernel>(b, jc, nc, pc, kc, packedB);
                     Tiles(packedA + (nint)rowPanels * TKernel.MR * pc, packedB, m, nc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
                 }
@@ -104,9 +105,9 @@ internal static unsafe class GemmDriver<T, TKernel>
         for (int jc = 0; jc < n; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, n - jc);
-            for (int pc = 0; pc < k; pc += TKernel.KC)
+            for (int depth = 0, depths = Ceil(k, TKernel.KC); depth < depths; depth++)
             {
-                int kc = Math.Min(TKernel.KC, k - pc);
+                int pc = BlockStart(k, depths, depth), kc = BlockStart(k, depths, depth + 1) - pc;
                 var pack = new PackBJob(b, jc, nc, pc, kc, packedB);
                 var rows = new RowBlocksJob(a, packedB, m, mc, nc, pc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
                 if (pool is null)
@@ -127,9 +128,9 @@ internal static unsafe class GemmDriver<T, TKernel>
     private static void SplitColumns(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool pool)
     {
         T* packedA = GemmScratch<T>.PackedA(TKernel.MC * TKernel.KC);
-        for (int pc = 0; pc < k; pc += TKernel.KC)
+        for (int block = 0, blocks = Ceil(k, TKernel.KC); block < blocks; block++)
         {
-            int kc = Math.Min(TKernel.KC, k - pc);
+            int pc = BlockStart(k, blocks, block), kc = BlockStart(k, blocks, block + 1) - pc;
             for (int ic = 0; ic < m; ic += TKernel.MC)
             {
                 int mc = Math.Min(TKernel.MC, m - ic);
@@ -247,4 +248,11 @@ internal static unsafe class GemmDriver<T, TKernel>
     }
 
     private static int Ceil(int x, int y) => (x + y - 1) / y;
+
+    /// <summary>
+    /// Start of KC block <paramref name="block"/> of <paramref name="blocks"/> equal blocks of the inner
+    /// dimension: 784 splits as 4 × 196, not 3 × 256 + 16, whose thin last block would pay a full
+    /// C-tile load and store for a few steps. The cut depends only on k.
+    /// </summary>
+    private static int BlockStart(int k, int blocks, int block) => (int)((long)k * block / blocks);
 }

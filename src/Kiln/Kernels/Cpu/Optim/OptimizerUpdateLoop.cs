@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -30,7 +31,12 @@ internal static class OptimizerUpdateLoop
         (pool ?? WorkerPool.Shared).For(blocks, GrainBlocks, ref job);
     }
 
-    /// <summary>Runs <paramref name="rule"/> over elements [start, end) on this thread.</summary>
+    /// <summary>
+    /// Runs <paramref name="rule"/> over elements [start, end) on this thread. Fully optimized from the
+    /// first call: left to tiered compilation, the first few hundred training steps ran this loop as
+    /// unoptimized code, seven times slower (1.6 ms instead of 0.23 ms per Adam step of a 235K-parameter MLP).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Range<T, TRule>(TRule rule, nuint start, nuint end)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : unmanaged, IOptimizerRule<T>
@@ -45,6 +51,7 @@ internal static class OptimizerUpdateLoop
         for (; i < end; i++) rule.Update<ScalarLane<T>>(i);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static nuint Vectors<T, TRule, TLane>(TRule rule, nuint i, nuint end)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : unmanaged, IOptimizerRule<T>
