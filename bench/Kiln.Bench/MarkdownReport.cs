@@ -42,7 +42,7 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IRead
             foreach (int threads in options.Threads)
             {
                 var kiln = pooled.GetValueOrDefault(("kiln", group, name, threads));
-                var torch = group == "gemm-kernel" ? null : pooled.GetValueOrDefault(("torch", group, name, threads));
+                var torch = group is "gemm-kernel" or "conv-kernel" ? null : pooled.GetValueOrDefault(("torch", group, name, threads));
                 if (kiln is null && torch is null) continue;
                 var unit = (kiln ?? torch)!.Unit;
                 var peak = peaks.FirstOrDefault(p => p.Threads == threads).Result;
