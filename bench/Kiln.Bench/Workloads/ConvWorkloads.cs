@@ -27,13 +27,10 @@ internal static class ConvWorkloads
         var gradOutput = Tensor.Randn([64, filters, size, size]);
         if (!backward)
         {
-            // A scope, not a using on the result: F.Conv2d adds the bias as a second op, so the
-            // convolution's own output is an intermediate that only a scope releases at once.
             return new PreparedCall(() =>
             {
                 using (Engine.NoGrad())
-                using (Engine.Scope())
-                    F.Conv2d(x, w, b, padding: 2);
+                using (F.Conv2d(x, w, b, padding: 2)) { }
             }, x, w, b, gradOutput);
         }
 

@@ -56,18 +56,11 @@ namespace Kiln.Ops
         public override Tensor?[] Backward(BackwardContext c, Conv2dAttributes a)
         {
             var (x, w) = (c.Input(0), c.Input(1));
-            return c.Inputs.Length == 2
-                ?
-                [
-                    c.NeedsGrad(0) ? Conv2dInputGradOp.Apply(c.Grad, w, a, x.ShapeArray[2], x.ShapeArray[3]) : null,
-                    c.NeedsGrad(1) ? Conv2dWeightGradOp.Apply(x, c.Grad, a, w.ShapeArray[2], w.ShapeArray[3]) : null,
-                ]
-                :
-                [
-                    c.NeedsGrad(0) ? Conv2dInputGradOp.Apply(c.Grad, w, a, x.ShapeArray[2], x.ShapeArray[3]) : null,
-                    c.NeedsGrad(1) ? Conv2dWeightGradOp.Apply(x, c.Grad, a, w.ShapeArray[2], w.ShapeArray[3]) : null,
-                    c.NeedsGrad(2) ? c.Grad.Sum([0, 2, 3]) : null,
-                ];
+            var grads = new Tensor?[c.Inputs.Length];
+            if (c.NeedsGrad(0)) grads[0] = Conv2dInputGradOp.Apply(c.Grad, w, a, x.ShapeArray[2], x.ShapeArray[3]);
+            if (c.NeedsGrad(1)) grads[1] = Conv2dWeightGradOp.Apply(x, c.Grad, a, w.ShapeArray[2], w.ShapeArray[3]);
+            if (grads.Length == 3 && c.NeedsGrad(2)) grads[2] = c.Grad.Sum([0, 2, 3]);
+            return grads;
         }
 
         public override Tensor Reference(ReadOnlySpan<Tensor> inputs, Conv2dAttributes a)

@@ -59,7 +59,7 @@ internal static unsafe class ImplicitGemmConvKernel
         int* taps = TapOffsets(g, hp, wp, ConvScratchSlot.TapOffsets, padTo: 1);
         float* packed = ConvScratch.Slot<float>(ConvScratchSlot.PackedWeights, (long)g.Groups * panels * NR * k);
         for (int group = 0; group < g.Groups; group++)
-            PackChannels(weight + (nint)group * og * k, og, k, packed + (nint)group * panels * NR * k);
+            PackChannels(weight + (nint)group * og * k, og, k, k, packed + (nint)group * panels * NR * k, (long)k * NR);
         long positions = (long)g.Batch * g.OutArea;
         int chunks = (int)((positions + ChunkTiles * MR - 1) / (ChunkTiles * MR));
         var job = new ForwardJob(g, xp, hp, wp, taps, packed, bias, output);
@@ -179,21 +179,21 @@ internal static unsafe class ImplicitGemmConvKernel
     }
 
     /// <summary>
-    /// packed[panel][t][lane] = m[panel·16 + lane][t] for an [rows, depth] row-major matrix, zero for
-    /// rows past the end: 16 output channels side by side for each step of the inner dimension.
+    /// packed[panel·panelStride + t·16 + lane] = m[(panel·16 + lane)·rowStride + t] for t &lt; depth, zero
+    /// for rows past the end: 16 output channels side by side for each step of the inner dimension.
     /// </summary>
-    private static void PackChannels(float* m, int rows, int depth, float* packed)
+    private static void PackChannels(float* m, int rows, int rowStride, int depth, float* packed, long panelStride)
     {
         int panels = Ceil(rows, NR);
         for (int panel = 0; panel < panels; panel++)
         {
-            float* dest = packed + (nint)panel * depth * NR;
+            float* dest = packed + panel * panelStride;
             for (int lane = 0; lane < NR; lane++)
             {
                 int row = panel * NR + lane;
                 if (row < rows)
                 {
-                    float* src = m + (nint)row * depth;
+                    float* src = m + (nint)row * rowStride;
                     for (int t = 0; t < depth; t++) dest[(nint)t * NR + lane] = src[t];
                 }
                 else
@@ -352,29 +352,11 @@ internal static unsafe class ImplicitGemmConvKernel
     {
         public void Run(int start, int end)
         {
-            int og = g.GroupOutChannels, area = g.OutArea, panels = Ceil(og, NR);
+            int area = g.OutArea;
             long positions = (long)g.Batch * area;
             for (int image = start; image < end; image++)
-            {
-                float* from = grad + (nint)image * g.OutChannels * area;
-                for (int panel = 0; panel < panels; panel++)
-                {
-                    float* dest = packed + (panel * positions + (long)image * area) * NR;
-                    for (int lane = 0; lane < NR; lane++)
-                    {
-                        int o = panel * NR + lane;
-                        if (o < og)
-                        {
-                            float* src = from + (nint)o * area;
-                            for (int pos = 0; pos < area; pos++) dest[(nint)pos * NR + lane] = src[pos];
-                        }
-                        else
-                        {
-                            for (int pos = 0; pos < area; pos++) dest[(nint)pos * NR + lane] = 0f;
-                        }
-                    }
-                }
-            }
+                PackChannels(grad + (nint)image * g.OutChannels * area, g.GroupOutChannels, area, area,
+                    packed + (long)image * area * NR, positions * NR);
         }
     }
 

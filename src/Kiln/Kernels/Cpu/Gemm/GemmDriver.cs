@@ -28,10 +28,7 @@ internal static unsafe class GemmDriver<T, TKernel>
         }
         int threads = pool is null || (long)m * n * k < ParallelThreshold ? 1 : pool.ThreadCount;
         var first = beta == T.Zero ? GemmUpdate.Store : beta == T.One ? GemmUpdate.Add : GemmUpdate.Scale;
-        bool fewRows = Ceil(m, TKernel.MR) < 4 * threads;
-        if (threads > 1 && fewRows && pool!.Parts(Ceil(n, TKernel.NR), 4) > 1)
-            SplitColumns(a, b, m, n, k, c, ldc, beta, first, pool);
-        else if (threads > 1 && Ceil(m, TKernel.MC) < 2 * threads && pool!.Parts(Ceil(n, TKernel.NR), 2) > 1)
+        if (threads > 1 && Ceil(m, TKernel.MC) < 2 * threads && pool!.Parts(Ceil(n, TKernel.NR), 2) > 1)
             SplitColumnRanges(a, b, m, n, k, c, ldc, beta, first, pool);
         else
             SplitRows(a, b, m, n, k, c, ldc, beta, first, threads > 1 ? pool : null);
@@ -124,23 +121,6 @@ internal static unsafe class GemmDriver<T, TKernel>
         }
     }
 
-    /// <summary>For few rows: each A block packed once and shared, NR-column panels spread over the threads.</summary>
-    private static void SplitColumns(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool pool)
-    {
-        T* packedA = GemmScratch<T>.PackedA(TKernel.MC * TKernel.KC);
-        for (int block = 0, blocks = Ceil(k, TKernel.KC); block < blocks; block++)
-        {
-            int pc = BlockStart(k, blocks, block), kc = BlockStart(k, blocks, block + 1) - pc;
-            for (int ic = 0; ic < m; ic += TKernel.MC)
-            {
-                int mc = Math.Min(TKernel.MC, m - ic);
-                GemmPacking<T>.PackA<TKernel>(a, ic, mc, pc, kc, packedA);
-                var job = new ColumnPanelsJob(b, packedA, mc, n, pc, kc, c + (nint)ic * ldc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
-                pool.For(Ceil(n, TKernel.NR), 4, ref job);
-            }
-        }
-    }
-
     /// <summary>Packs NR-column panels [start, end) of one B block.</summary>
     private readonly struct PackBJob(GemmOperand<T> b, int jc, int nc, int pc, int kc, T* packedB) : IWorkerJob
     {
@@ -164,23 +144,6 @@ internal static unsafe class GemmDriver<T, TKernel>
                 int rows = Math.Min(mc, m - i0);
                 GemmPacking<T>.PackA<TKernel>(a, i0, rows, pc, kc, packedA);
                 Tiles(packedA, packedB, rows, nc, kc, c + (nint)i0 * ldc, ldc, update, beta);
-            }
-        }
-    }
-
-    /// <summary>Column panels [start, end) of C against one packed A block: each packs its B columns into its thread's buffer.</summary>
-    private readonly struct ColumnPanelsJob(GemmOperand<T> b, T* packedA, int mc, int n, int pc, int kc, T* c, int ldc, GemmUpdate update, T beta) : IWorkerJob
-    {
-        public void Run(int start, int end)
-        {
-            T* packedB = GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC);
-            int panelsPerBlock = TKernel.NC / TKernel.NR;
-            for (int q = start; q < end; q += panelsPerBlock)
-            {
-                int j0 = q * TKernel.NR;
-                int cols = Math.Min(n, Math.Min(end, q + panelsPerBlock) * TKernel.NR) - j0;
-                GemmPacking<T>.PackB<TKernel>(b, j0, cols, pc, kc, packedB);
-                Tiles(packedA, packedB, mc, cols, kc, c + j0, ldc, update, beta);
             }
         }
     }
