@@ -47,6 +47,16 @@ public static class Engine
     /// </summary>
     public static void ManualSeed(ulong seed) => RandomState.Seed(seed);
 
+    /// <summary>
+    /// Where the random stream is now (PyTorch's <c>get_rng_state</c>): restoring it with
+    /// <see cref="SetRngState"/> makes the ops that follow draw the same values again, which is how a
+    /// resumed training run repeats an uninterrupted one bit for bit.
+    /// </summary>
+    public static RngState GetRngState() => RandomState.Get();
+
+    /// <summary>Puts the random stream back to <paramref name="state"/> (from <see cref="GetRngState"/>).</summary>
+    public static void SetRngState(RngState state) => RandomState.Set(state);
+
     /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
     public static MemoryStats MemoryStats() => MemoryPool.Stats();
 

@@ -21,6 +21,16 @@ internal static class RandomState
         Interlocked.Exchange(ref _offset, 0);
     }
 
+    /// <summary>The seed and the next unused counter.</summary>
+    internal static RngState Get() => new(Volatile.Read(ref _seed), (ulong)Interlocked.Read(ref _offset));
+
+    /// <summary>Puts the stream back where <see cref="Get"/> found it.</summary>
+    internal static void Set(RngState state)
+    {
+        Volatile.Write(ref _seed, state.Seed);
+        Interlocked.Exchange(ref _offset, unchecked((long)state.Counter));
+    }
+
     /// <summary>Reserves <paramref name="counters"/> counters; returns the key and the first of them.</summary>
     internal static (ulong Key, ulong Counter) Reserve(ulong counters)
     {
