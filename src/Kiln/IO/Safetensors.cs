@@ -79,9 +79,15 @@ public static class Safetensors
         return ReadSeekable(stream, source);
     }
 
-    private static SafetensorsData ReadSeekable(Stream stream, string source)
+    private static SafetensorsData ReadSeekable(Stream stream, string source) => Read(stream, stream.Length - stream.Position, source);
+
+    /// <summary>
+    /// Reads one safetensors file of <paramref name="available"/> bytes from <paramref name="stream"/>
+    /// (which need not seek: an archive entry, whose length its directory gives). Reading stops at
+    /// that length; a stream that ends earlier is a <see cref="KilnFormatException"/>.
+    /// </summary>
+    internal static SafetensorsData Read(Stream stream, long available, string source)
     {
-        long available = stream.Length - stream.Position;
         if (available < 8) throw SafetensorsHeader.Error(source, $"{available} bytes is too short to hold the 8-byte header length");
         Span<byte> prefix = stackalloc byte[8];
         stream.ReadExactly(prefix);

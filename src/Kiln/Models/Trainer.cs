@@ -84,4 +84,7 @@ public sealed partial class Trainer
             ? trainer
             : throw new InvalidOperationException($"{model.GetType().Name}: call model.Compile(optimizer, loss, metrics) before Fit, Evaluate or Predict");
     }
+
+    /// <summary>The trainer <c>Compile</c> made for <paramref name="model"/>, or null when it was not compiled (saving looks for the optimizer this way).</summary>
+    internal static Trainer? Find(Module model) => ByModel.TryGetValue(model, out var trainer) ? trainer : null;
 }

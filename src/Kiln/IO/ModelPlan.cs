@@ -1,0 +1,138 @@
+using Kiln.NN;
+
+namespace Kiln.IO;
+
+/// <summary>
+/// A saved model's config.json, read and checked but not built: the module tree, the state each
+/// module will have (so the weights are checked against it before anything is allocated from the
+/// file's sizes), and the optional optimizer and compile settings.
+/// </summary>
+internal sealed class ModelPlan
+{
+    /// <summary>A module of the tree: a layer, a container, or a second place for a module already planned.</summary>
+    internal abstract record Node(string Path);
+
+    /// <summary>A registry layer with its settings.</summary>
+    internal sealed record LayerNode(string Path, LayerPlan Layer) : Node(Path);
+
+    /// <summary>A Sequential, ModuleList or ModuleDict with its named children in order.</summary>
+    internal sealed record ContainerNode(string Path, string Type, IReadOnlyList<(string Name, Node Child)> Children) : Node(Path);
+
+    /// <summary>The same module object as <paramref name="Target"/>, which appears earlier in the tree.</summary>
+    internal sealed record SharedNode(string Path, Node Target) : Node(Path);
+
+    public ModelPlan(Node root, DType dtype)
+    {
+        Root = root;
+        DType = dtype;
+        Collect(root, "");
+    }
+
+    public Node Root { get; }
+
+    /// <summary>The dtype of every floating-point parameter and buffer.</summary>
+    public DType DType { get; }
+
+    /// <summary>The parameters that do not require grad, by state dict name.</summary>
+    public IReadOnlyList<string> Frozen { get; set; } = [];
+
+    public OptimizerPlan? Optimizer { get; set; }
+
+    /// <summary>The names of the metrics the model was compiled with (informational: metrics are objects a file cannot rebuild).</summary>
+    public IReadOnlyList<string> Metrics { get; set; } = [];
+
+    /// <summary>The state dict the built model will have, by dotted name (a shared module's state under each of its names, as <see cref="Module.StateDict"/> lists it).</summary>
+    public OrderedDictionary<string, StateSlot> State { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The elements building the model allocates (each shared module once).</summary>
+    public long Elements { get; private set; }
+
+    /// <summary>Builds the modules (initialized as new layers are; the caller loads the weights).</summary>
+    public Module Build()
+    {
+        var built = new Dictionary<Node, Module>(ReferenceEqualityComparer.Instance);
+        var model = Build(Root, built);
+        if (DType != DType.Float32) model.To(DType);
+        return model;
+    }
+
+    private static Module Build(Node node, Dictionary<Node, Module> built)
+    {
+        Module module;
+        switch (node)
+        {
+            case SharedNode shared:
+                module = built[shared.Target];
+                break;
+            case LayerNode layer:
+                module = layer.Layer.Build();
+                break;
+            case ContainerNode { Type: "Sequential" } c:
+                var items = new List<(string, Module)>();
+                foreach (var (name, child) in c.Children) items.Add((name, Build(child, built)));
+                module = new Sequential(items);
+                break;
+            case ContainerNode { Type: "ModuleList" } c:
+                var list = new ModuleList();
+                foreach (var (_, child) in c.Children) list.Add(Build(child, built));
+                module = list;
+                break;
+            case ContainerNode c:
+                var dict = new ModuleDict();
+                foreach (var (name, child) in c.Children) dict.Add(name, Build(child, built));
+                module = dict;
+                break;
+            default:
+                throw new InvalidOperationException($"unknown plan node {node.GetType().Name}");
+        }
+        built[node] = module;
+        return module;
+    }
+
+    private void Collect(Node node, string prefix)
+    {
+        switch (node)
+        {
+            case SharedNode shared:
+                CollectShared(shared.Target, prefix);
+                break;
+            case LayerNode layer:
+                foreach (var slot in layer.Layer.State)
+                {
+                    State[Join(prefix, slot.Name)] = slot;
+                    long n = 1;
+                    // Exact while capped: each dimension is at most int.MaxValue.
+                    foreach (var d in slot.Shape) n = Math.Min(n * d, (long)int.MaxValue + 1);
+                    if (n > int.MaxValue)
+                        throw new KilnFormatException($"{Describe(prefix)}: \"{slot.Name}\" would have shape {Shape.Format(slot.Shape)}, more than the {int.MaxValue} elements a tensor holds");
+                    Elements += n;
+                }
+                break;
+            case ContainerNode container:
+                foreach (var (name, child) in container.Children) Collect(child, Join(prefix, name));
+                break;
+        }
+    }
+
+    // A shared module's state appears again under its second name; it allocates nothing more.
+    private void CollectShared(Node target, string prefix)
+    {
+        switch (target)
+        {
+            case SharedNode shared:
+                CollectShared(shared.Target, prefix);
+                break;
+            case LayerNode layer:
+                foreach (var slot in layer.Layer.State) State[Join(prefix, slot.Name)] = slot;
+                break;
+            case ContainerNode container:
+                foreach (var (name, child) in container.Children) CollectShared(child, Join(prefix, name));
+                break;
+        }
+    }
+
+    internal static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+
+    /// <summary>A module's path as error messages show it: <c>model</c> for the root, <c>model.features.0</c> below.</summary>
+    internal static string Describe(string path) => path.Length == 0 ? "model" : "model." + path;
+}

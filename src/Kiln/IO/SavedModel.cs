@@ -1,0 +1,186 @@
+using Kiln.Models;
+using Kiln.NN;
+using Kiln.Optim;
+
+namespace Kiln.IO;
+
+/// <summary>
+/// Saves a whole model in one file, as Keras's <c>model.save("m.keras")</c> does: its architecture,
+/// its weights, and optionally its optimizer, so a model can be loaded without the code that built
+/// it and its training resumed. The file (conventionally <c>*.kilnmodel</c>) is a zip archive,
+/// written atomically, with the entries
+/// <list type="bullet">
+/// <item><c>config.json</c>: the format and its version, the dtype, the module tree (each layer's
+/// type and constructor settings, containers with their named children), the frozen parameters,
+/// and when an optimizer is saved its type, default hyper-parameters and parameter groups (by
+/// parameter name), plus the names of the compiled metrics;</item>
+/// <item><c>model.safetensors</c>: the state dict (<see cref="Module.StateDict"/>);</item>
+/// <item><c>optimizer.safetensors</c>: the optimizer's state in <see cref="OptimizerStateDict"/>'s flat form, when saved.</item>
+/// </list>
+/// Only Kiln's built-in layers and containers can be saved this way (a fixed registry: loading a
+/// file builds those types and nothing else, and never runs code the file names); a model with a
+/// module of its own type is refused, with the advice to save its weights with
+/// <see cref="ModuleWeights.SaveWeights"/> and rebuild it in code. The loss function is not
+/// saved: <c>Losses</c> members are delegates a file cannot name yet, so a loaded model is compiled
+/// again with <c>model.Compile(optimizer, loss, metrics)</c>, passing the optimizer
+/// <see cref="Load(string, out Optimizer?)"/> gave back.
+/// <para>
+/// The loader lives here rather than as <c>Model.Load</c> (Keras's <c>keras.models.load_model</c>):
+/// Kiln.Models sits below Kiln.IO in the layering and cannot read files, and the loaded model is any
+/// <see cref="Module"/> (most often a <see cref="Sequential"/>), not only a functional model.
+/// </para>
+/// </summary>
+public static class SavedModel
+{
+    internal const string ConfigEntry = "config.json";
+    internal const string ModelEntry = "model.safetensors";
+    internal const string OptimizerEntry = "optimizer.safetensors";
+
+    // config.json of a real model is kilobytes; this bounds what a hostile one may make the parser hold.
+    private const long MaxConfigBytes = 64L << 20;
+
+    private static readonly string[] Entries = [ConfigEntry, ModelEntry, OptimizerEntry];
+
+    /// <summary>
+    /// Saves <paramref name="model"/> to <paramref name="path"/> atomically (the old file, if any, stays
+    /// whole until the new one is complete). The optimizer saved is <paramref name="optimizer"/>, else
+    /// the one <c>model.Compile(...)</c> gave it, else none.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model holds a module that is not a built-in layer (the message names its path and type), or the optimizer is not one of Kiln's or optimizes tensors outside the model.</exception>
+    public static void Save(this Module model, string path, Optimizer? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var trainer = Trainer.Find(model);
+        optimizer ??= trainer?.Optimizer;
+        var state = model.StateDict();
+        OptimizerStateDict? optimizerState = null;
+        try
+        {
+            var config = SavedModelConfig.Write(model, state, optimizer, trainer?.Metrics);
+            optimizerState = optimizer?.StateDict();
+            var entries = new List<(string, Action<Stream>)>
+            {
+                (ConfigEntry, s => s.Write(config)),
+                (ModelEntry, s => Safetensors.Write(s, state)),
+            };
+            if (optimizerState is not null)
+                entries.Add((OptimizerEntry, s => Safetensors.Write(s, optimizerState.FlatTensors(), optimizerState.FlatMetadata())));
+            AtomicFile.Write(path, stream => KilnArchive.Write(stream, entries));
+        }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+            optimizerState?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Loads the model saved at <paramref name="path"/>: the modules are built from the registry of
+    /// built-in layers and the weights loaded, in training mode as a newly built model is. Building
+    /// leaves the global random stream as it found it.
+    /// </summary>
+    /// <exception cref="KilnFormatException">The file is not a valid saved model: every entry, field and tensor is checked before it is used, and the message names what was wrong.</exception>
+    public static Module Load(string path) => Load(path, withOptimizer: false, out _);
+
+    /// <summary>
+    /// Loads the model saved at <paramref name="path"/> as <see cref="Load(string)"/> does, and the
+    /// optimizer saved with it, rebuilt over the loaded model's parameters with its state, so that
+    /// training continues where it stopped; <paramref name="optimizer"/> is null when none was saved.
+    /// </summary>
+    /// <exception cref="KilnFormatException">The file is not a valid saved model.</exception>
+    public static Module Load(string path, out Optimizer? optimizer) => Load(path, withOptimizer: true, out optimizer);
+
+    private static Module Load(string path, bool withOptimizer, out Optimizer? optimizer)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var source = $"saved model '{path}'";
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        using var archive = KilnArchive.Open(file, source, Entries);
+        var plan = SavedModelConfig.Read(archive.ReadBytes(ConfigEntry, MaxConfigBytes), source);
+        if (plan.Optimizer is not null && !archive.Has(OptimizerEntry))
+            throw new KilnFormatException($"{source}: config.json describes an optimizer, but the archive has no {OptimizerEntry}");
+
+        Module model;
+        using (var weights = archive.ReadSafetensors(ModelEntry))
+        {
+            CheckWeights(plan, weights, $"{source}: {ModelEntry}");
+            model = Build(plan, source);
+            model.LoadStateDict(weights.Tensors);
+        }
+        var parameters = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in model.NamedParameters()) parameters[name] = parameter;
+        foreach (var name in plan.Frozen)
+            if (parameters.TryGetValue(name, out var parameter)) parameter.RequiresGrad = false;
+
+        optimizer = withOptimizer && plan.Optimizer is not null ? LoadOptimizer(plan.Optimizer, model, archive, source) : null;
+        return model;
+    }
+
+    // Every tensor the plan expects, with its shape and dtype, and nothing else: checked before any
+    // module is built, so the model allocates no more than the file holds.
+    private static void CheckWeights(ModelPlan plan, SafetensorsData weights, string source)
+    {
+        foreach (var (name, slot) in plan.State)
+        {
+            if (!weights.Tensors.TryGetValue(name, out var tensor))
+                throw new KilnFormatException($"{source}: the model has the tensor \"{name}\" ({Shape.Format(slot.Shape)}), which the file lacks");
+            var dtype = slot.Floating ? plan.DType : DType.Int64;
+            if (!slot.Shape.AsSpan().SequenceEqual(tensor.ShapeArray) || tensor.DType != dtype)
+                throw new KilnFormatException($"{source}: tensor \"{name}\" is {tensor.Shape} {tensor.DType.Name()}; the model's is {Shape.Format(slot.Shape)} {dtype.Name()}");
+        }
+        foreach (var name in weights.Tensors.Keys)
+            if (!plan.State.ContainsKey(name))
+                throw new KilnFormatException($"{source}: the file has the tensor \"{name}\", which the model described in config.json does not have");
+    }
+
+    private static Module Build(ModelPlan plan, string source)
+    {
+        // Building initializes the layers with random values that the weights then replace; the
+        // random stream is put back so that loading a model does not shift what a seeded run draws next.
+        var rng = Engine.GetRngState();
+        try
+        {
+            return plan.Build();
+        }
+        catch (ArgumentException e)
+        {
+            // The configuration was checked field by field; a layer's constructor refusing it anyway is still the file's fault.
+            throw new KilnFormatException($"{source}: config.json: a layer refused its settings: {e.Message}");
+        }
+        finally
+        {
+            Engine.SetRngState(rng);
+        }
+    }
+
+    private static Optimizer LoadOptimizer(OptimizerPlan plan, Module model, KilnArchive archive, string source)
+    {
+        Optimizer optimizer;
+        try
+        {
+            optimizer = OptimizerConfig.Create(plan, model, $"{source}: config.json: optimizer");
+        }
+        catch (ArgumentException e)
+        {
+            throw new KilnFormatException($"{source}: config.json: optimizer: {e.Message}");
+        }
+        try
+        {
+            using var data = archive.ReadSafetensors(OptimizerEntry);
+            var state = OptimizerStateDict.FromFlat(data.Tensors, data.Metadata);
+            optimizer.LoadStateDict(state);
+            return optimizer;
+        }
+        catch (Exception e) when (e is KilnException and not KilnFormatException)
+        {
+            optimizer.Dispose();
+            throw new KilnFormatException($"{source}: {OptimizerEntry}: {e.Message}");
+        }
+        catch
+        {
+            optimizer.Dispose();
+            throw;
+        }
+    }
+}
