@@ -114,7 +114,7 @@ internal static class SavedModelConfig
             if (member.Kind == Module.MemberKind.Module) children.Add((member.Name, member.Module!));
         if (LayerConfig.IsContainer(type))
         {
-            int items = ((IReadOnlyCollection<object>)module).Count;
+            int items = module switch { Sequential q => q.Count, ModuleList l => l.Count, _ => ((ModuleDict)module).Count };
             if (children.Count != items)
                 throw new ArgumentException($"Save: {where} ({type}) has {children.Count - items} child modules besides its items (added with RegisterModule or in fields of a subclass); a saved model cannot rebuild them");
             w.WriteStartArray("children");
