@@ -32,7 +32,7 @@ internal sealed class ConfigObject
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
             if (!names.Add(property.Name))
-                throw new KilnFormatException($"{where}: the key \"{property.Name}\" appears twice");
+                throw new KilnFormatException($"{where}: the key {Quote(property.Name)} appears twice");
         return new ConfigObject(element, where);
     }
 
@@ -58,7 +58,7 @@ internal sealed class ConfigObject
     {
         foreach (var property in _element.EnumerateObject())
             if (!_read.Contains(property.Name))
-                throw Error($"has the unknown key \"{property.Name}\"");
+                throw Error($"has the unknown key {Quote(property.Name)}");
     }
 
     public string String(string name)
@@ -195,6 +195,9 @@ internal sealed class ConfigObject
         if (double.IsFinite(value)) writer.WriteNumber(name, value);
         else writer.WriteString(name, double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
     }
+
+    /// <summary>A string from a file, quoted for an error message: long ones are cut, so a hostile file cannot fill the message.</summary>
+    public static string Quote(string text) => text.Length <= 80 ? $"\"{text}\"" : $"\"{text[..80]}...\" ({text.Length} characters)";
 
     /// <summary>A short description of a JSON value for an error message (its kind, and small values themselves).</summary>
     public static string Describe(JsonElement value)

@@ -310,7 +310,7 @@ internal static class LayerConfig
                 {
                     "none" => GeluApproximation.None,
                     "tanh" => GeluApproximation.Tanh,
-                    var other => throw c.Error("approximate", $"is \"{other}\"; expected \"none\" or \"tanh\""),
+                    var other => throw c.Error("approximate", $"is {ConfigObject.Quote(other)}; expected \"none\" or \"tanh\""),
                 };
                 return Plan(() => new Gelu(approximate));
             }

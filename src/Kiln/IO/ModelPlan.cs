@@ -21,12 +21,16 @@ internal sealed class ModelPlan
     /// <summary>The same module object as <paramref name="Target"/>, which appears earlier in the tree.</summary>
     internal sealed record SharedNode(string Path, Node Target) : Node(Path);
 
-    public ModelPlan(Node root, DType dtype)
+    /// <summary>Plans the tree under <paramref name="root"/>; <paramref name="where"/> begins error messages (a state too large for a tensor).</summary>
+    public ModelPlan(Node root, DType dtype, string where)
     {
         Root = root;
         DType = dtype;
+        _where = where;
         Collect(root, "");
     }
+
+    private readonly string _where;
 
     public Node Root { get; }
 
@@ -104,7 +108,7 @@ internal sealed class ModelPlan
                     // Exact while capped: each dimension is at most int.MaxValue.
                     foreach (var d in slot.Shape) n = Math.Min(n * d, (long)int.MaxValue + 1);
                     if (n > int.MaxValue)
-                        throw new KilnFormatException($"{Describe(prefix)}: \"{slot.Name}\" would have shape {Shape.Format(slot.Shape)}, more than the {int.MaxValue} elements a tensor holds");
+                        throw new KilnFormatException($"{_where}: {Describe(prefix)}: \"{slot.Name}\" would have shape {Shape.Format(slot.Shape)}, more than the {int.MaxValue} elements a tensor holds");
                     Elements += n;
                 }
                 break;

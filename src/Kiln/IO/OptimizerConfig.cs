@@ -64,7 +64,7 @@ internal static class OptimizerConfig
     public static OptimizerPlan Read(ConfigObject c, IReadOnlyDictionary<string, StateSlot> state)
     {
         var type = c.String("type");
-        var expected = Probe(type)?.DefaultList ?? throw c.Error("type", $"is \"{type}\"; expected one of Sgd, Adam, AdamW, RmsProp, Adagrad");
+        var expected = Probe(type)?.DefaultList ?? throw c.Error("type", $"is {ConfigObject.Quote(type)}; expected one of Sgd, Adam, AdamW, RmsProp, Adagrad");
         var defaults = c.Object("defaults", $"{c.Where}.defaults");
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, _) in expected)
@@ -93,8 +93,8 @@ internal static class OptimizerConfig
             foreach (var name in names)
             {
                 if (!state.TryGetValue(name, out var slot) || !slot.IsParameter)
-                    throw group.Error("params", $"names \"{name}\", which is not a parameter of the model");
-                if (!seen.Add(name)) throw group.Error("params", $"names \"{name}\" a second time");
+                    throw group.Error("params", $"names {ConfigObject.Quote(name)}, which is not a parameter of the model");
+                if (!seen.Add(name)) throw group.Error("params", $"names {ConfigObject.Quote(name)} a second time");
             }
             group.Finish();
             groups.Add(names);

@@ -94,9 +94,14 @@ public static class SavedModel
     private static Module Load(string path, bool withOptimizer, out Optimizer? optimizer)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var source = $"saved model '{path}'";
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-        using var archive = KilnArchive.Open(file, source, Entries);
+        return Load(file, $"saved model '{path}'", withOptimizer, out optimizer);
+    }
+
+    /// <summary>Loads a saved model from <paramref name="stream"/> (seekable, the whole file); <paramref name="source"/> begins every error message.</summary>
+    internal static Module Load(Stream stream, string source, bool withOptimizer, out Optimizer? optimizer)
+    {
+        using var archive = KilnArchive.Open(stream, source, Entries);
         var plan = SavedModelConfig.Read(archive.ReadBytes(ConfigEntry, MaxConfigBytes), source);
         if (plan.Optimizer is not null && !archive.Has(OptimizerEntry))
             throw new KilnFormatException($"{source}: config.json describes an optimizer, but the archive has no {OptimizerEntry}");
@@ -131,7 +136,7 @@ public static class SavedModel
         }
         foreach (var name in weights.Tensors.Keys)
             if (!plan.State.ContainsKey(name))
-                throw new KilnFormatException($"{source}: the file has the tensor \"{name}\", which the model described in config.json does not have");
+                throw new KilnFormatException($"{source}: the file has the tensor {ConfigObject.Quote(name)}, which the model described in config.json does not have");
     }
 
     private static Module Build(ModelPlan plan, string source)
@@ -168,14 +173,15 @@ public static class SavedModel
         try
         {
             using var data = archive.ReadSafetensors(OptimizerEntry);
-            var state = OptimizerStateDict.FromFlat(data.Tensors, data.Metadata);
-            optimizer.LoadStateDict(state);
+            try
+            {
+                optimizer.LoadStateDict(OptimizerStateDict.FromFlat(data.Tensors, data.Metadata));
+            }
+            catch (KilnException e)
+            {
+                throw new KilnFormatException($"{source}: {OptimizerEntry}: {e.Message}");
+            }
             return optimizer;
-        }
-        catch (Exception e) when (e is KilnException and not KilnFormatException)
-        {
-            optimizer.Dispose();
-            throw new KilnFormatException($"{source}: {OptimizerEntry}: {e.Message}");
         }
         catch
         {

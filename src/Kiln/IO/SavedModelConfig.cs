@@ -154,6 +154,8 @@ internal static class SavedModelConfig
     /// <summary>Checks <paramref name="json"/> (the bytes of config.json) and plans the model; <paramref name="source"/> begins every error message.</summary>
     public static ModelPlan Read(ReadOnlyMemory<byte> json, string source)
     {
+        // The JSON reader checks UTF-8 only where it decodes, so a bad byte in a name would surface later as another exception.
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span)) throw new KilnFormatException($"{source}: config.json is not valid UTF-8");
         JsonDocument document;
         try
         {
@@ -167,7 +169,7 @@ internal static class SavedModelConfig
         {
             var root = ConfigObject.Of(document.RootElement, $"{source}: config.json");
             var format = root.String("format");
-            if (format != FormatName) throw root.Error("format", $"is \"{format}\"; expected \"{FormatName}\"");
+            if (format != FormatName) throw root.Error("format", $"is {ConfigObject.Quote(format)}; expected \"{FormatName}\"");
             int version = root.Int("format_version", 1);
             if (version > FormatVersion)
                 throw root.Error("format_version", $"is {version}; this version of Kiln reads saved models up to version {FormatVersion} (was the file written by a newer Kiln?)");
@@ -175,20 +177,20 @@ internal static class SavedModelConfig
             {
                 "float32" => DType.Float32,
                 "float64" => DType.Float64,
-                var other => throw root.Error("dtype", $"is \"{other}\"; expected \"float32\" or \"float64\""),
+                var other => throw root.Error("dtype", $"is {ConfigObject.Quote(other)}; expected \"float32\" or \"float64\""),
             };
             var nodes = new Dictionary<string, ModelPlan.Node>(StringComparer.Ordinal);
             var model = ReadModule(root.Object("model", $"{source}: config.json: model"), "", nodes, source);
 
-            var plan = new ModelPlan(model, dtype);
+            var plan = new ModelPlan(model, dtype, $"{source}: config.json");
             var planState = plan.State;
             var frozen = root.StringArray("frozen", planState.Count);
             var frozenSet = new HashSet<string>(StringComparer.Ordinal);
             foreach (var name in frozen)
             {
                 if (!planState.TryGetValue(name, out var slot) || !slot.IsParameter)
-                    throw root.Error("frozen", $"names \"{name}\", which is not a parameter of the model");
-                if (!frozenSet.Add(name)) throw root.Error("frozen", $"names \"{name}\" twice");
+                    throw root.Error("frozen", $"names {ConfigObject.Quote(name)}, which is not a parameter of the model");
+                if (!frozenSet.Add(name)) throw root.Error("frozen", $"names {ConfigObject.Quote(name)} twice");
             }
             plan.Frozen = frozen;
             if (root.Has("optimizer")) plan.Optimizer = OptimizerConfig.Read(root.Object("optimizer", $"{source}: config.json: optimizer"), planState);
@@ -210,7 +212,7 @@ internal static class SavedModelConfig
         {
             var target = c.String("same_as");
             if (!nodes.TryGetValue(target, out var earlier))
-                throw c.Error("same_as", $"is \"{target}\", which names no module that comes before {ModelPlan.Describe(path)}");
+                throw c.Error("same_as", $"is {ConfigObject.Quote(target)}, which names no module that comes before {ModelPlan.Describe(path)}");
             c.Finish();
             node = new ModelPlan.SharedNode(path, earlier);
         }
@@ -218,7 +220,7 @@ internal static class SavedModelConfig
         {
             var type = c.String("type");
             if (!LayerConfig.Types.ContainsKey(type))
-                throw c.Error("type", $"is \"{type}\", which is not a layer type Kiln can load; the known types are {string.Join(", ", LayerConfig.Types.Keys)}");
+                throw c.Error("type", $"is {ConfigObject.Quote(type)}, which is not a layer type Kiln can load; the known types are {string.Join(", ", LayerConfig.Types.Keys)}");
             c.Where += $" ({type})";
             node = LayerConfig.IsContainer(type) ? ReadContainer(c, type, path, nodes, source) : new ModelPlan.LayerNode(path, LayerConfig.Read(type, c));
             c.Finish();
@@ -237,10 +239,10 @@ internal static class SavedModelConfig
         {
             var child = ConfigObject.Of(item, $"{source}: config.json: {ModelPlan.Describe(path)} ({type}) child {i}");
             var name = child.String("name");
-            if (name.Length == 0 || name.Contains('.')) throw child.Error("name", $"is \"{name}\"; a module name is non-empty and has no '.'");
+            if (name.Length == 0 || name.Contains('.')) throw child.Error("name", $"is {ConfigObject.Quote(name)}; a module name is non-empty and has no '.'");
             if (type == "ModuleList" && name != i.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                throw child.Error("name", $"is \"{name}\"; the items of a ModuleList are named 0, 1, 2, ... in order");
-            if (!names.Add(name)) throw child.Error("name", $"is \"{name}\", which an earlier child already has");
+                throw child.Error("name", $"is {ConfigObject.Quote(name)}; the items of a ModuleList are named 0, 1, 2, ... in order");
+            if (!names.Add(name)) throw child.Error("name", $"is {ConfigObject.Quote(name)}, which an earlier child already has");
             var childPath = ModelPlan.Join(path, name);
             child.Where = $"{source}: config.json: {ModelPlan.Describe(childPath)}";
             children.Add((name, ReadModule(child, childPath, nodes, source)));
