@@ -42,6 +42,9 @@ internal sealed class ConfigObject
     /// <summary>An error about this object as a whole.</summary>
     public KilnFormatException Error(string what) => new($"{Where}: {what}");
 
+    /// <summary>The object's keys, in file order.</summary>
+    public IEnumerable<string> Keys => _element.EnumerateObject().Select(p => p.Name);
+
     /// <summary>Whether the object has the key <paramref name="name"/> (null values included).</summary>
     public bool Has(string name) => _element.TryGetProperty(name, out _);
 
@@ -164,7 +167,8 @@ internal sealed class ConfigObject
         return (int)n;
     }
 
-    private double DoubleValue(JsonElement value, string name, bool finite)
+    /// <summary>The number <paramref name="value"/> (of field <paramref name="name"/>) as <see cref="Double"/> reads it.</summary>
+    public double DoubleValue(JsonElement value, string name, bool finite)
     {
         double d;
         if (value.ValueKind == JsonValueKind.Number)
@@ -192,8 +196,15 @@ internal sealed class ConfigObject
     /// <summary>Writes <paramref name="value"/> as a JSON number, or as the strings <see cref="Double"/> reads for NaN and infinities.</summary>
     public static void WriteDouble(Utf8JsonWriter writer, string name, double value)
     {
-        if (double.IsFinite(value)) writer.WriteNumber(name, value);
-        else writer.WriteString(name, double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+        writer.WritePropertyName(name);
+        WriteDoubleValue(writer, value);
+    }
+
+    /// <summary>Writes <paramref name="value"/> as an array item, as <see cref="WriteDouble"/> writes a field.</summary>
+    public static void WriteDoubleValue(Utf8JsonWriter writer, double value)
+    {
+        if (double.IsFinite(value)) writer.WriteNumberValue(value);
+        else writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
     }
 
     /// <summary>A string from a file, quoted for an error message: long ones are cut, so a hostile file cannot fill the message.</summary>

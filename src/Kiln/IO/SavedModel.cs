@@ -75,6 +75,17 @@ public static class SavedModel
         }
     }
 
+    /// <summary>Throws the <see cref="ArgumentException"/> that <see cref="Save"/> would for <paramref name="model"/>, without writing anything.</summary>
+    internal static void CheckSavable(Module model, Optimizer? optimizer)
+    {
+        var state = model.StateDict();
+        try { SavedModelConfig.Write(model, state, optimizer, null); }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+        }
+    }
+
     /// <summary>
     /// Loads the model saved at <paramref name="path"/>: the modules are built from the registry of
     /// built-in layers and the weights loaded, in training mode as a newly built model is. Building
