@@ -6,7 +6,7 @@ namespace Kiln.IO;
 /// One TensorBoard event file and the background thread that writes it, as TensorBoard's
 /// <c>EventFileWriter</c>: callers queue encoded events, the thread frames them as TFRecords and
 /// writes them, and the file is flushed every <c>flushSeconds</c>, on <see cref="Flush"/> and on
-/// <see cref="Dispose"/>. The first record (the file_version event) is written and flushed before
+/// <see cref="Dispose"/> (which also runs at process exit for a writer never disposed). The first record (the file_version event) is written and flushed before
 /// the constructor returns, so TensorBoard sees a valid run at once.
 /// <para>
 /// An event file is an append-only log that TensorBoard reads while it grows, so it is not written
@@ -50,6 +50,7 @@ internal sealed class EventFileWriter : IDisposable
         _stream.Flush();
         _thread = new Thread(Run) { IsBackground = true, Name = $"Kiln TensorBoard writer ({System.IO.Path.GetFileName(path)})" };
         _thread.Start();
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
     /// <summary>The event file's path.</summary>
@@ -86,6 +87,7 @@ internal sealed class EventFileWriter : IDisposable
     /// <summary>Writes and flushes everything queued, stops the thread and closes the file; throws a background failure not reported yet.</summary>
     public void Dispose()
     {
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         lock (_gate)
         {
             if (_disposed) return;
@@ -102,6 +104,14 @@ internal sealed class EventFileWriter : IDisposable
             if (_failure is null && closeFailure is not null) _failure = closeFailure;
             if (_failure is not null && !_failureReported) ThrowFailure();
         }
+    }
+
+    // A script that never disposes its writer still gets every event it logged: the file is closed at exit.
+    // No caller is left to throw to then, so a failure goes to standard error.
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        try { Dispose(); }
+        catch (IOException failure) { Console.Error.WriteLine(failure.Message); }
     }
 
     private void ThrowIfUnusable()

@@ -13,7 +13,7 @@ namespace Kiln.IO;
 /// The Add methods encode the value at once and queue it; a background thread writes the queue and
 /// flushes the file every <c>flushSeconds</c> (120 by default, like TensorBoard), on
 /// <see cref="Flush"/> and on <see cref="Dispose"/>, which writes everything queued before it
-/// closes the file. A write that fails in the background is thrown by the next call (or by
+/// closes the file (a writer never disposed is closed the same way when the process exits). A write that fails in the background is thrown by the next call (or by
 /// Dispose) as an <see cref="IOException"/> naming the file. The methods may be called from
 /// several threads.
 /// </para>
