@@ -123,7 +123,7 @@ public sealed class TensorBoard : Callback
         foreach (var (name, parameter) in Model.NamedParameters())
         {
             var values = SummaryWriter.ToDoubles(parameter);
-            if (values.Length > 0 && HistogramSummary.Problem(values, null) is null)
+            if (HistogramSummary.Problem(values, null) is null)
                 train.AddHistogram(name, values, epoch);
         }
     }
