@@ -36,6 +36,34 @@ internal sealed class ConfigObject
         return new ConfigObject(element, where);
     }
 
+    /// <summary>
+    /// Parses <paramref name="json"/>, the bytes of a file's JSON entry called <paramref name="where"/>
+    /// in errors, at most <paramref name="maxDepth"/> levels deep. The caller disposes the document.
+    /// </summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> json, string where, int maxDepth)
+    {
+        // The JSON reader checks UTF-8 only where it decodes, so a bad byte in a name would surface later as another exception.
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span)) throw new KilnFormatException($"{where} is not valid UTF-8");
+        try
+        {
+            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = maxDepth, CommentHandling = JsonCommentHandling.Disallow });
+        }
+        catch (JsonException e)
+        {
+            throw new KilnFormatException($"{where} is not valid JSON (at most {maxDepth} levels deep): {e.Message}");
+        }
+    }
+
+    /// <summary>Reads "format" and "format_version", which must name <paramref name="format"/> at a version up to <paramref name="version"/>.</summary>
+    public void CheckFormat(string format, int version)
+    {
+        var name = String("format");
+        if (name != format) throw Error("format", $"is {Quote(name)}; expected \"{format}\"");
+        int found = Int("format_version", 1);
+        if (found > version)
+            throw Error("format_version", $"is {found}; this version of Kiln reads {format} files up to version {version} (was the file written by a newer Kiln?)");
+    }
+
     /// <summary>An error about field <paramref name="field"/> of this object.</summary>
     public KilnFormatException Error(string field, string what) => new($"{Where}: \"{field}\" {what}");
 

@@ -154,55 +154,38 @@ internal static class SavedModelConfig
     /// <summary>Checks <paramref name="json"/> (the bytes of config.json) and plans the model; <paramref name="source"/> begins every error message.</summary>
     public static ModelPlan Read(ReadOnlyMemory<byte> json, string source)
     {
-        // The JSON reader checks UTF-8 only where it decodes, so a bad byte in a name would surface later as another exception.
-        if (!System.Text.Unicode.Utf8.IsValid(json.Span)) throw new KilnFormatException($"{source}: config.json is not valid UTF-8");
-        JsonDocument document;
-        try
+        using var document = ConfigObject.Parse(json, $"{source}: config.json", MaxJsonDepth);
+        var root = ConfigObject.Of(document.RootElement, $"{source}: config.json");
+        root.CheckFormat(FormatName, FormatVersion);
+        var dtype = root.String("dtype") switch
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxJsonDepth, CommentHandling = JsonCommentHandling.Disallow });
-        }
-        catch (JsonException e)
-        {
-            throw new KilnFormatException($"{source}: config.json is not valid JSON (at most {MaxJsonDepth} levels deep): {e.Message}");
-        }
-        using (document)
-        {
-            var root = ConfigObject.Of(document.RootElement, $"{source}: config.json");
-            var format = root.String("format");
-            if (format != FormatName) throw root.Error("format", $"is {ConfigObject.Quote(format)}; expected \"{FormatName}\"");
-            int version = root.Int("format_version", 1);
-            if (version > FormatVersion)
-                throw root.Error("format_version", $"is {version}; this version of Kiln reads saved models up to version {FormatVersion} (was the file written by a newer Kiln?)");
-            var dtype = root.String("dtype") switch
-            {
-                "float32" => DType.Float32,
-                "float64" => DType.Float64,
-                var other => throw root.Error("dtype", $"is {ConfigObject.Quote(other)}; expected \"float32\" or \"float64\""),
-            };
-            var nodes = new Dictionary<string, ModelPlan.Node>(StringComparer.Ordinal);
-            var model = ReadModule(root.Object("model", $"{source}: config.json: model"), "", nodes, source);
+            "float32" => DType.Float32,
+            "float64" => DType.Float64,
+            var other => throw root.Error("dtype", $"is {ConfigObject.Quote(other)}; expected \"float32\" or \"float64\""),
+        };
+        var nodes = new Dictionary<string, ModelPlan.Node>(StringComparer.Ordinal);
+        var model = ReadModule(root.Object("model", $"{source}: config.json: model"), "", nodes, source);
 
-            var plan = new ModelPlan(model, dtype, $"{source}: config.json");
-            var planState = plan.State;
-            var frozen = root.StringArray("frozen", planState.Count);
-            var frozenSet = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var name in frozen)
-            {
-                if (!planState.TryGetValue(name, out var slot) || !slot.IsParameter)
-                    throw root.Error("frozen", $"names {ConfigObject.Quote(name)}, which is not a parameter of the model");
-                if (!frozenSet.Add(name)) throw root.Error("frozen", $"names {ConfigObject.Quote(name)} twice");
-            }
-            plan.Frozen = frozen;
-            if (root.Has("optimizer")) plan.Optimizer = OptimizerConfig.Read(root.Object("optimizer", $"{source}: config.json: optimizer"), planState);
-            if (root.Has("compile"))
-            {
-                var compile = root.Object("compile", $"{source}: config.json: compile");
-                plan.Metrics = compile.StringArray("metrics", 1024);
-                compile.Finish();
-            }
-            root.Finish();
-            return plan;
+        var plan = new ModelPlan(model, dtype, $"{source}: config.json");
+        var planState = plan.State;
+        var frozen = root.StringArray("frozen", planState.Count);
+        var frozenSet = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in frozen)
+        {
+            if (!planState.TryGetValue(name, out var slot) || !slot.IsParameter)
+                throw root.Error("frozen", $"names {ConfigObject.Quote(name)}, which is not a parameter of the model");
+            if (!frozenSet.Add(name)) throw root.Error("frozen", $"names {ConfigObject.Quote(name)} twice");
         }
+        plan.Frozen = frozen;
+        if (root.Has("optimizer")) plan.Optimizer = OptimizerConfig.Read(root.Object("optimizer", $"{source}: config.json: optimizer"), planState);
+        if (root.Has("compile"))
+        {
+            var compile = root.Object("compile", $"{source}: config.json: compile");
+            plan.Metrics = compile.StringArray("metrics", 1024);
+            compile.Finish();
+        }
+        root.Finish();
+        return plan;
     }
 
     private static ModelPlan.Node ReadModule(ConfigObject c, string path, Dictionary<string, ModelPlan.Node> nodes, string source)

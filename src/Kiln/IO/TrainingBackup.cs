@@ -142,48 +142,33 @@ internal static class TrainingBackup
 
     private static (int Epoch, RngState Rng, int[] Epochs, List<(string Name, double[] Values)> Values) ReadState(byte[] json, string source)
     {
-        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new KilnFormatException($"{source}: {StateEntry} is not valid UTF-8");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
-        }
-        catch (JsonException e)
-        {
-            throw new KilnFormatException($"{source}: {StateEntry} is not valid JSON: {e.Message}");
-        }
-        using (document)
-        {
-            var root = ConfigObject.Of(document.RootElement, $"{source}: {StateEntry}");
-            var format = root.String("format");
-            if (format != FormatName) throw root.Error("format", $"is {ConfigObject.Quote(format)}; expected \"{FormatName}\"");
-            int version = root.Int("format_version", 1);
-            if (version > FormatVersion) throw root.Error("format_version", $"is {version}; this version of Kiln reads backups up to version {FormatVersion}");
-            int epoch = root.Int("epoch", 0);
-            var rngObject = root.Object("rng", $"{root.Where}: rng");
-            var rng = new RngState(UInt64(rngObject, "seed"), UInt64(rngObject, "counter"));
-            rngObject.Finish();
+        using var document = ConfigObject.Parse(json, $"{source}: {StateEntry}", maxDepth: 8);
+        var root = ConfigObject.Of(document.RootElement, $"{source}: {StateEntry}");
+        root.CheckFormat(FormatName, FormatVersion);
+        int epoch = root.Int("epoch", 0);
+        var rngObject = root.Object("rng", $"{root.Where}: rng");
+        var rng = new RngState(UInt64(rngObject, "seed"), UInt64(rngObject, "counter"));
+        rngObject.Finish();
 
-            var history = root.Object("history", $"{root.Where}: history");
-            var epochs = history.IntArray("epochs", 0, int.MaxValue, epoch + 1);
-            if (epochs.Length == 0 || epochs[^1] != epoch)
-                throw history.Error("epochs", $"does not end with the backup's epoch {epoch}");
-            var valuesObject = history.Object("values", $"{history.Where}: values");
-            var values = new List<(string, double[])>();
-            foreach (var name in valuesObject.Keys.ToList())
-            {
-                var list = valuesObject.Array(name, epochs.Length);
-                if (list.GetArrayLength() != epochs.Length)
-                    throw valuesObject.Error(name, $"has {list.GetArrayLength()} values for {epochs.Length} epochs");
-                var numbers = new double[epochs.Length];
-                for (int i = 0; i < numbers.Length; i++) numbers[i] = valuesObject.DoubleValue(list[i], name, finite: false);
-                values.Add((name, numbers));
-            }
-            valuesObject.Finish();
-            history.Finish();
-            root.Finish();
-            return (epoch, rng, epochs, values);
+        var history = root.Object("history", $"{root.Where}: history");
+        var epochs = history.IntArray("epochs", 0, int.MaxValue, epoch + 1);
+        if (epochs.Length == 0 || epochs[^1] != epoch)
+            throw history.Error("epochs", $"does not end with the backup's epoch {epoch}");
+        var valuesObject = history.Object("values", $"{history.Where}: values");
+        var values = new List<(string, double[])>();
+        foreach (var name in valuesObject.Keys.ToList())
+        {
+            var list = valuesObject.Array(name, epochs.Length);
+            if (list.GetArrayLength() != epochs.Length)
+                throw valuesObject.Error(name, $"has {list.GetArrayLength()} values for {epochs.Length} epochs");
+            var numbers = new double[epochs.Length];
+            for (int i = 0; i < numbers.Length; i++) numbers[i] = valuesObject.DoubleValue(list[i], name, finite: false);
+            values.Add((name, numbers));
         }
+        valuesObject.Finish();
+        history.Finish();
+        root.Finish();
+        return (epoch, rng, epochs, values);
     }
 
     private static ulong UInt64(ConfigObject c, string name)
