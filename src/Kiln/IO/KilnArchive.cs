@@ -9,7 +9,8 @@ namespace Kiln.IO;
 /// never as paths), a name found twice is refused, every entry's declared size must fit in the
 /// file (the declared sizes together too), and an entry is read up to its declared size and no
 /// further, so neither a "zip bomb" nor a lying directory makes the reader allocate more than
-/// the file holds. Every problem is a <see cref="KilnFormatException"/> naming the file and the entry.
+/// the file holds; each entry's CRC-32 is checked, so a damaged file is refused rather than loaded
+/// with different weights. Every problem is a <see cref="KilnFormatException"/> naming the file and the entry.
 /// </summary>
 internal sealed class KilnArchive : IDisposable
 {
@@ -121,10 +122,13 @@ internal sealed class KilnArchive : IDisposable
         try
         {
             using var stream = entry.Open();
-            result = read(stream);
+            var checkedStream = new Crc32Stream(stream);
+            result = read(checkedStream);
             done = true;
-            if (stream.ReadByte() >= 0)
+            if (checkedStream.ReadByte() >= 0)
                 throw new KilnFormatException($"{Source}: entry {entry.FullName} holds more than the {entry.Length} bytes its directory record declares");
+            if (checkedStream.Crc != entry.Crc32)
+                throw new KilnFormatException($"{Source}: entry {entry.FullName} fails its CRC-32 check (0x{checkedStream.Crc:X8}, the archive records 0x{entry.Crc32:X8}): the file is damaged");
             return result;
         }
         catch (Exception e) when (e is not KilnFormatException)

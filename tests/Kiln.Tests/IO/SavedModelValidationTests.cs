@@ -104,6 +104,20 @@ public sealed class SavedModelValidationTests : IDisposable
     }
 
     [Fact]
+    public void A_flipped_bit_in_the_weights_fails_the_crc_check()
+    {
+        var file = SavedModelEntries.Write(ValidEntries());
+        // The last float of model.safetensors: its data ends where the optimizer entry's local header begins.
+        int optimizerHeader = file.AsSpan().IndexOf("optimizer.safetensors"u8) - 30;
+        file[optimizerHeader - 1] ^= 0x10;
+        AssertRefused(file, "entry model.safetensors fails its CRC-32 check", "damaged");
+    }
+
+    [Fact]
+    public void Crc32_matches_the_standard_check_value()
+        => Assert.Equal(0xCBF43926u, Crc32Stream.Compute("123456789"u8));
+
+    [Fact]
     public void A_file_that_is_not_a_zip_archive_is_refused()
         => AssertRefused(Encoding.UTF8.GetBytes("{\"format\": \"kiln.saved_model\"}"), "not a valid zip archive");
 
