@@ -1,14 +1,15 @@
 namespace Kiln.Models;
 
 /// <summary>
-/// Stops Fit when a monitored value has stopped improving (Keras's EarlyStopping, with its semantics).
+/// Stops Fit when a monitored value has stopped improving (Keras 3's EarlyStopping, with its semantics).
 /// After each epoch from <see cref="StartFromEpoch"/> on, a value better than the best so far by more
-/// than <see cref="MinDelta"/> is an improvement; <see cref="Patience"/> epochs in a row without one set
-/// <see cref="Trainer.StopTraining"/> (never at epoch 0). With a <see cref="Baseline"/>, the patience
-/// count restarts only for values that also beat the baseline by MinDelta, so a run that never reaches
-/// it stops after Patience epochs. With <see cref="RestoreBestWeights"/> a copy of the model's state dict
-/// is kept from the best epoch and loaded back at the end of the Fit (whether or not it stopped early,
-/// as Keras 3). A missing monitored value gives one warning and is skipped.
+/// than <see cref="MinDelta"/> is an improvement; the <see cref="Patience"/>-th watched epoch in a row
+/// without one (the first, for patience 0 or 1) sets <see cref="Trainer.StopTraining"/>, never at epoch 0.
+/// With a <see cref="Baseline"/>, an improvement restarts the count only when it also beats the baseline
+/// by MinDelta, so a run that stays short of the baseline stops at its first epoch without improvement
+/// once Patience epochs have passed. With <see cref="RestoreBestWeights"/> a copy of the model's state
+/// dict is kept from the best epoch and loaded back at the end of the Fit (whether or not it stopped
+/// early, as Keras 3). A missing monitored value gives one warning per Fit and the epoch is skipped.
 /// </summary>
 public sealed class EarlyStopping : Callback
 {
