@@ -5,24 +5,24 @@ namespace Kiln.Tests.Models;
 /// <summary>Auc against the exact rank-based (Mann–Whitney) AUC: equal where no two scores share a threshold bucket, within the bucket ties otherwise.</summary>
 public sealed class AucTests
 {
-    /// <summary>The probability that a positive outscores a negative, ties counting half, every pair weighted by both weights.</summary>
-    private static double ExactAuc(double[] scores, bool[] positive, double[] weights)
+    /// <summary>Σ wᵢ·wⱼ·pair(i, j) over positives i and negatives j, over the total weight of such pairs.</summary>
+    private static double PairMean(bool[] positive, double[] weights, Func<int, int, double> pair)
     {
         double sum = 0, positives = 0, negatives = 0;
-        for (int i = 0; i < scores.Length; i++)
+        for (int i = 0; i < positive.Length; i++)
         {
             if (positive[i]) positives += weights[i];
             else negatives += weights[i];
             if (!positive[i]) continue;
-            for (int j = 0; j < scores.Length; j++)
-            {
-                if (positive[j]) continue;
-                double order = scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
-                sum += weights[i] * weights[j] * order;
-            }
+            for (int j = 0; j < positive.Length; j++)
+                if (!positive[j]) sum += weights[i] * weights[j] * pair(i, j);
         }
         return sum / (positives * negatives);
     }
+
+    /// <summary>The probability that a positive outscores a negative, ties counting half, every pair weighted by both weights.</summary>
+    private static double ExactAuc(double[] scores, bool[] positive, double[] weights)
+        => PairMean(positive, weights, (i, j) => scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0);
 
     private static (double[] Scores, bool[] Positive, double[] Weights) RandomData(int n, int seed)
     {
@@ -66,16 +66,7 @@ public sealed class AucTests
         // pairs that share a bucket count half, so the difference is at most half their weight.
         var bucketed = scores.Select(s => Math.Min(Math.Floor(s * 199), 198)).ToArray();
         Assert.Equal(ExactAuc(bucketed, positive, weights), auc.Result(), 10);
-        double sharedWeight = 0, positives = 0, negatives = 0;
-        for (int i = 0; i < scores.Length; i++)
-        {
-            if (positive[i]) positives += weights[i];
-            else negatives += weights[i];
-            if (!positive[i]) continue;
-            for (int j = 0; j < scores.Length; j++)
-                if (!positive[j] && bucketed[i] == bucketed[j]) sharedWeight += weights[i] * weights[j];
-        }
-        double bound = 0.5 * sharedWeight / (positives * negatives);
+        double bound = 0.5 * PairMean(positive, weights, (i, j) => bucketed[i] == bucketed[j] ? 1 : 0);
         Assert.InRange(Math.Abs(auc.Result() - ExactAuc(scores, positive, weights)), 0, bound + 1e-12);
         Assert.InRange(bound, 0, 0.01);
     }
