@@ -15,13 +15,11 @@ namespace Kiln.IO;
 public sealed class ModelCheckpoint : Callback
 {
     private static readonly IReadOnlySet<string> WholeNumbers = new HashSet<string>(StringComparer.Ordinal) { "epoch", "batch" };
-    // Parts of the names of metrics that improve upwards (Keras's metrics with direction "up").
-    private static readonly string[] UpwardNames = ["acc", "auc", "precision", "recall", "f1", "iou"];
 
     private readonly PathTemplate _template;
+    private readonly MonitoredValue _monitor;
     private int _epoch;
     private int _batchesSinceSave;
-    private bool _warned;
 
     /// <summary>
     /// A checkpoint written to <paramref name="filePath"/>, a template whose fields are
@@ -32,42 +30,37 @@ public sealed class ModelCheckpoint : Callback
     /// </summary>
     /// <param name="filePath">The file name template; <c>{{</c> and <c>}}</c> stand for literal braces.</param>
     /// <param name="monitor">The logged value <paramref name="saveBestOnly"/> compares ("val_loss").</param>
-    /// <param name="mode">"min", "max", or "auto": accuracies, AUC, precision, recall, F1 and IoU are maximized, anything else (losses, errors) minimized.</param>
-    /// <param name="saveBestOnly">Save only when <paramref name="monitor"/> beats the best value so far (epochs without it are skipped, with one warning).</param>
+    /// <param name="mode">Which direction of <paramref name="monitor"/> is better; Auto maximizes accuracies, AUC, precision, recall, F1 and IoU and minimizes anything else (losses, errors), as EarlyStopping does.</param>
+    /// <param name="saveBestOnly">Save only when <paramref name="monitor"/> beats the best value so far (epochs without it are skipped, with one warning per Fit).</param>
     /// <param name="saveWeightsOnly">Write the weights as safetensors (<see cref="ModuleWeights.SaveWeights"/>) instead of the whole model (<see cref="SavedModel.Save"/>, which needs built-in layers and includes the optimizer).</param>
     /// <param name="saveFreq">Null to save at each epoch's end (Keras's "epoch"), or a number of batches to save after every that many (counted across epochs).</param>
     /// <param name="initialValueThreshold">With <paramref name="saveBestOnly"/>, the value the first checkpoint must beat (none by default).</param>
-    public ModelCheckpoint(string filePath, string monitor = "val_loss", string mode = "auto", bool saveBestOnly = false,
+    public ModelCheckpoint(string filePath, string monitor = "val_loss", MonitorMode mode = MonitorMode.Auto, bool saveBestOnly = false,
         bool saveWeightsOnly = false, int? saveFreq = null, double? initialValueThreshold = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(filePath);
-        ArgumentException.ThrowIfNullOrWhiteSpace(monitor);
-        ArgumentNullException.ThrowIfNull(mode);
+        _monitor = new MonitoredValue(nameof(ModelCheckpoint), monitor, mode);
         if (saveFreq is <= 0) throw new ArgumentOutOfRangeException(nameof(saveFreq), saveFreq, "ModelCheckpoint: saveFreq is a number of batches >= 1, or null to save at each epoch's end");
         _template = new PathTemplate(filePath, nameof(filePath));
         FilePath = filePath;
-        Monitor = monitor;
-        HigherIsBetter = mode switch
-        {
-            "min" => false,
-            "max" => true,
-            "auto" => ImprovesUpwards(monitor),
-            _ => throw new ArgumentException($"ModelCheckpoint: mode is \"{mode}\"; expected \"auto\", \"min\" or \"max\"", nameof(mode)),
-        };
+        Mode = mode;
         SaveBestOnly = saveBestOnly;
         SaveWeightsOnly = saveWeightsOnly;
         SaveFreq = saveFreq;
-        Best = initialValueThreshold ?? (HigherIsBetter ? double.NegativeInfinity : double.PositiveInfinity);
+        Best = initialValueThreshold ?? _monitor.Worst;
     }
 
     /// <summary>The file name template.</summary>
     public string FilePath { get; }
 
     /// <summary>The logged value compared for <see cref="SaveBestOnly"/>.</summary>
-    public string Monitor { get; }
+    public string Monitor => _monitor.Monitor;
 
-    /// <summary>Whether a larger <see cref="Monitor"/> is better (mode "max", or "auto" for an accuracy-like name).</summary>
-    public bool HigherIsBetter { get; }
+    /// <summary>The direction asked for (Auto is decided from the monitored name).</summary>
+    public MonitorMode Mode { get; }
+
+    /// <summary>Whether a larger <see cref="Monitor"/> is better.</summary>
+    public bool HigherIsBetter => _monitor.HigherIsBetter;
 
     /// <summary>Whether only improvements are saved.</summary>
     public bool SaveBestOnly { get; }
@@ -81,6 +74,13 @@ public sealed class ModelCheckpoint : Callback
     /// <summary>The best monitored value saved so far (kept across Fits, as Keras keeps it).</summary>
     public double Best { get; private set; }
 
+    /// <summary>Where the missing-value warning goes; null for the console's error stream (for tests).</summary>
+    internal TextWriter? Warnings
+    {
+        get => _monitor.Warnings;
+        set => _monitor.Warnings = value;
+    }
+
     /// <summary>The path of the last file written, or null.</summary>
     public string? LastSaved { get; private set; }
 
@@ -88,7 +88,7 @@ public sealed class ModelCheckpoint : Callback
     public override void OnTrainBegin(IDictionary<string, double> logs)
     {
         _batchesSinceSave = 0;
-        _warned = false;
+        _monitor.Reset();
         if (!SaveWeightsOnly) SavedModel.CheckSavable(Model, Trainer.Optimizer);
     }
 
@@ -113,13 +113,7 @@ public sealed class ModelCheckpoint : Callback
     {
         if (SaveBestOnly)
         {
-            if (!logs.TryGetValue(Monitor, out double current))
-            {
-                if (!_warned) Console.Error.WriteLine($"ModelCheckpoint: can save the best model only with \"{Monitor}\" logged, which is not; skipping. Logged: {string.Join(", ", logs.Keys)}");
-                _warned = true;
-                return;
-            }
-            if (!(HigherIsBetter ? current > Best : current < Best)) return;
+            if (!_monitor.TryRead(logs, out double current) || !_monitor.Improves(current, Best, margin: 0)) return;
             Best = current;
         }
         var values = new Dictionary<string, double>(logs, StringComparer.Ordinal) { ["epoch"] = epoch + 1 };
@@ -130,14 +124,5 @@ public sealed class ModelCheckpoint : Callback
         if (SaveWeightsOnly) Model.SaveWeights(path, new Dictionary<string, string> { ["epoch"] = (epoch + 1).ToString(CultureInfo.InvariantCulture) });
         else Model.Save(path);
         LastSaved = path;
-    }
-
-    private static bool ImprovesUpwards(string monitor)
-    {
-        var name = monitor.StartsWith("val_", StringComparison.Ordinal) ? monitor[4..] : monitor;
-        if (name.EndsWith("loss", StringComparison.OrdinalIgnoreCase)) return false;
-        foreach (var part in UpwardNames)
-            if (name.Contains(part, StringComparison.OrdinalIgnoreCase)) return true;
-        return false;
     }
 }
