@@ -9,14 +9,12 @@ namespace Kiln.Models;
 /// row numbers, so the shuffle (drawn from Kiln's random stream per epoch) and the epoch numbering
 /// are the DataLoader's. The gathered tensors belong to the step's scope.
 /// </summary>
-internal sealed class TensorBatchSource : BatchSource
+internal sealed class TensorBatchSource : LoaderBackedBatchSource<int, int[]>
 {
     private readonly Tensor[] _inputs;
     private readonly Tensor[] _targets;
     private readonly bool _ownsTensors;
-    private readonly DataLoader<int, int[]> _rows;
     private readonly long[] _positions;
-    private IEnumerator<int[]>? _batches;
 
     /// <summary>
     /// Batches of <paramref name="batchSize"/> rows of <paramref name="inputs"/> and <paramref name="targets"/>
@@ -24,11 +22,11 @@ internal sealed class TensorBatchSource : BatchSource
     /// (views made for a validation split).
     /// </summary>
     internal TensorBatchSource(Tensor[] inputs, Tensor[] targets, int rows, int batchSize, bool shuffle, bool ownsTensors = false)
+        : base(new DataLoader<int, int[]>(new RowNumbers(rows), batchSize, static items => items as int[] ?? [.. items], shuffle))
     {
         _inputs = inputs;
         _targets = targets;
         _ownsTensors = ownsTensors;
-        _rows = new DataLoader<int, int[]>(new RowNumbers(rows), batchSize, static items => items as int[] ?? [.. items], shuffle);
         _positions = new long[Math.Min(batchSize, Math.Max(rows, 1))];
     }
 
@@ -36,20 +34,9 @@ internal sealed class TensorBatchSource : BatchSource
 
     internal override int TargetCount => _targets.Length;
 
-    internal override int BatchCount => _rows.Count;
-
-    internal override void Start(int? epoch)
-    {
-        Finish();
-        if (epoch is int e) _rows.Epoch = e;
-        _batches = _rows.GetEnumerator();
-    }
-
-    internal override bool MoveNext() => _batches!.MoveNext();
-
     internal override int Load(Tensor[] inputs, Tensor[] targets)
     {
-        var rows = _batches!.Current;
+        var rows = Current;
         for (int j = 0; j < rows.Length; j++) _positions[j] = rows[j];
         using var index = Tensor.From<long>(_positions.AsSpan(0, rows.Length));
         for (int i = 0; i < _inputs.Length; i++) inputs[i] = _inputs[i].IndexSelect(0, index);
@@ -58,16 +45,9 @@ internal sealed class TensorBatchSource : BatchSource
         return rows.Length;
     }
 
-    internal override void Finish()
-    {
-        var batches = _batches;
-        _batches = null;
-        batches?.Dispose();
-    }
-
     public override void Dispose()
     {
-        Finish();
+        base.Dispose();
         if (!_ownsTensors) return;
         foreach (var t in _inputs) t.Dispose();
         foreach (var t in _targets) t.Dispose();
