@@ -150,49 +150,7 @@ public sealed partial class Trainer
                 progress?.Epoch(epoch, epochs);
                 hooks.EpochBegin(epoch);
                 progress?.Start(train.BatchCount);
-                double lossSum = 0;
-                long samples = 0;
-                int batch = 0;
-                train.Start(epoch);
-                try
-                {
-                    while (train.MoveNext())
-                    {
-                        hooks.TrainBatchBegin(batch);
-                        int n;
-                        double loss;
-                        try
-                        {
-                            using var scope = Engine.Scope();
-                            n = train.Load(inputs, targets);
-                            Model.Train();
-                            var outputs = Forward(inputs);
-                            var value = BatchLoss(outputs, targets, n, perSample, weights);
-                            Optimizer.ZeroGrad();
-                            value.Backward();
-                            Optimizer.Step();
-                            loss = value.Item();
-                            UpdateMetrics(outputs, targets);
-                        }
-                        catch (KilnShapeException e)
-                        {
-                            throw Located($"Fit (epoch {epoch}, batch {batch})", e);
-                        }
-                        lossSum += loss * n;
-                        samples += n;
-                        WriteLogs(logs, lossSum, samples);
-                        hooks.TrainBatchEnd(batch, logs);
-                        batch++;
-                        progress?.Update(batch, logs);
-                        if (StopTraining) break;
-                    }
-                }
-                finally
-                {
-                    train.Finish();
-                    Array.Clear(inputs);
-                    Array.Clear(targets);
-                }
+                var (batches, samples) = TrainEpoch(epoch, train, inputs, targets, logs, hooks, progress, perSample, weights);
 
                 epochLogs = new Dictionary<string, double>(logs, StringComparer.Ordinal);
                 if (validation is not null)
@@ -200,7 +158,7 @@ public sealed partial class Trainer
                         epochLogs["val_" + name] = value;
                 hooks.EpochEnd(epoch, epochLogs);
                 History.Append(epoch, epochLogs);
-                progress?.Finish(batch, samples, epochLogs);
+                progress?.Finish(batches, samples, epochLogs);
                 if (StopTraining) break;
             }
             hooks.TrainEnd(epochLogs);
@@ -210,6 +168,61 @@ public sealed partial class Trainer
         {
             modes.Restore();
         }
+    }
+
+    /// <summary>
+    /// The training batches of one epoch: for each, a step in training mode inside its own scope
+    /// (forward, loss, ZeroGrad, Backward, optimizer step, metrics), then the running means in
+    /// <paramref name="logs"/> and the batch-end hooks. Ends early when a callback sets
+    /// <see cref="StopTraining"/>. Returns the batches and samples seen.
+    /// </summary>
+    private (int Batches, long Samples) TrainEpoch(int epoch, BatchSource train, Tensor[] inputs, Tensor[] targets, Dictionary<string, double> logs,
+        CallbackList hooks, ProgressBar? progress, Loss? perSample, ClassWeights? weights)
+    {
+        double lossSum = 0;
+        long samples = 0;
+        int batch = 0;
+        train.Start(epoch);
+        try
+        {
+            while (train.MoveNext())
+            {
+                hooks.TrainBatchBegin(batch);
+                int n;
+                double loss;
+                try
+                {
+                    using var scope = Engine.Scope();
+                    n = train.Load(inputs, targets);
+                    Model.Train();
+                    var outputs = Forward(inputs);
+                    var value = BatchLoss(outputs, targets, n, perSample, weights);
+                    Optimizer.ZeroGrad();
+                    value.Backward();
+                    Optimizer.Step();
+                    loss = value.Item();
+                    UpdateMetrics(outputs, targets);
+                }
+                catch (KilnShapeException e)
+                {
+                    throw Located($"Fit (epoch {epoch}, batch {batch})", e);
+                }
+                lossSum += loss * n;
+                samples += n;
+                WriteLogs(logs, lossSum, samples);
+                hooks.TrainBatchEnd(batch, logs);
+                batch++;
+                progress?.Update(batch, logs);
+                if (StopTraining) break;
+            }
+        }
+        finally
+        {
+            train.Finish();
+            Array.Clear(inputs);
+            Array.Clear(targets);
+        }
+        return (batch, samples);
     }
 
     /// <summary>A copy of <paramref name="history"/>, value for value (NaN where an epoch did not log a name, as there).</summary>
