@@ -66,7 +66,7 @@ internal static partial class IsaRerun
     }
 
     /// <summary>The dotnet executable that runs this process (or the one the SDK names), else the one on PATH.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk)) return fromSdk;
