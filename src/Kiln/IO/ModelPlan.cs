@@ -42,6 +42,9 @@ internal sealed class ModelPlan
 
     public OptimizerPlan? Optimizer { get; set; }
 
+    /// <summary>The built-in loss the model was compiled with (a name <see cref="LossNames"/> knows), or null.</summary>
+    public string? Loss { get; set; }
+
     /// <summary>The names of the metrics the model was compiled with (informational: metrics are objects a file cannot rebuild).</summary>
     public IReadOnlyList<string> Metrics { get; set; } = [];
 

@@ -13,17 +13,19 @@ namespace Kiln.IO;
 /// <item><c>config.json</c>: the format and its version, the dtype, the module tree (each layer's
 /// type and constructor settings, containers with their named children), the frozen parameters,
 /// and when an optimizer is saved its type, default hyper-parameters and parameter groups (by
-/// parameter name), plus the names of the compiled metrics;</item>
+/// parameter name), and for a compiled model its loss (when a built-in one) and its metrics' names;</item>
 /// <item><c>model.safetensors</c>: the state dict (<see cref="Module.StateDict"/>);</item>
 /// <item><c>optimizer.safetensors</c>: the optimizer's state in <see cref="OptimizerStateDict"/>'s flat form, when saved.</item>
 /// </list>
 /// Only Kiln's built-in layers and containers can be saved this way (a fixed registry: loading a
 /// file builds those types and nothing else, and never runs code the file names); a model with a
 /// module of its own type is refused, with the advice to save its weights with
-/// <see cref="ModuleWeights.SaveWeights"/> and rebuild it in code. The loss function is not
-/// saved: <c>Losses</c> members are delegates a file cannot name yet, so a loaded model is compiled
-/// again with <c>model.Compile(optimizer, loss, metrics)</c>, passing the optimizer
-/// <see cref="Load(string, out Optimizer?)"/> gave back.
+/// <see cref="ModuleWeights.SaveWeights"/> and rebuild it in code. A compiled model loaded with its
+/// optimizer (<see cref="Load(string, out Optimizer?)"/>) is compiled again with that optimizer and its
+/// loss when the loss is a built-in one (<c>Losses.CrossEntropy</c>, ...), so <c>Fit</c> continues
+/// at once; metrics are objects with settings a file does not rebuild, so they are not restored
+/// (config.json keeps their names): call <c>model.Compile(optimizer, loss, metrics)</c> to add them,
+/// as for a model compiled with a loss of its own.
 /// <para>
 /// The loader lives here rather than as <c>Model.Load</c> (Keras's <c>keras.models.load_model</c>):
 /// Kiln.Models sits below Kiln.IO in the layering and cannot read files, and the loaded model is any
@@ -57,7 +59,7 @@ public static class SavedModel
         OptimizerStateDict? optimizerState = null;
         try
         {
-            var config = SavedModelConfig.Write(model, state, optimizer, trainer?.Metrics);
+            var config = SavedModelConfig.Write(model, state, optimizer, trainer);
             optimizerState = optimizer?.StateDict();
             var entries = new List<(string, Action<Stream>)>
             {
@@ -98,6 +100,7 @@ public static class SavedModel
     /// Loads the model saved at <paramref name="path"/> as <see cref="Load(string)"/> does, and the
     /// optimizer saved with it, rebuilt over the loaded model's parameters with its state, so that
     /// training continues where it stopped; <paramref name="optimizer"/> is null when none was saved.
+    /// With an optimizer and a built-in loss in the file, the model comes back compiled with them.
     /// </summary>
     /// <exception cref="KilnFormatException">The file is not a valid saved model.</exception>
     public static Module Load(string path, out Optimizer? optimizer) => Load(path, withOptimizer: true, out optimizer);
@@ -130,6 +133,7 @@ public static class SavedModel
             if (parameters.TryGetValue(name, out var parameter)) parameter.RequiresGrad = false;
 
         optimizer = withOptimizer && plan.Optimizer is not null ? LoadOptimizer(plan.Optimizer, model, archive, source) : null;
+        if (optimizer is not null && plan.Loss is { } loss) Trainer.Compile(model, optimizer, LossNames.Named(loss)!, null);
         return model;
     }
 

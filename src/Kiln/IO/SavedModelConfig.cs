@@ -20,11 +20,12 @@ namespace Kiln.IO;
 ///       {"name": "2", "same_as": "1"}]},
 ///   "frozen": ["0.bias"],
 ///   "optimizer": {"type": "Adam", "defaults": {"lr": 0.001, ...}, "param_groups": [{"params": ["0.weight", "0.bias"]}]},
-///   "compile": {"metrics": ["accuracy"]}
+///   "compile": {"loss": "CrossEntropy", "metrics": ["accuracy"]}
 /// }
 /// </code>
 /// "same_as" marks a module object that appears a second time (by the path of its first place);
-/// "frozen" lists the parameters that do not require grad.
+/// "frozen" lists the parameters that do not require grad. "compile" is written for a compiled
+/// model: the loss when it is a built-in one (<see cref="LossNames"/>), and the metrics' names.
 /// </summary>
 internal static class SavedModelConfig
 {
@@ -40,7 +41,7 @@ internal static class SavedModelConfig
     /// saved will load. Throws <see cref="ArgumentException"/> naming the module for a model that
     /// the format cannot describe.
     /// </summary>
-    public static byte[] Write(Module model, IReadOnlyDictionary<string, Tensor> state, Optimizer? optimizer, IReadOnlyList<Metric>? metrics)
+    public static byte[] Write(Module model, IReadOnlyDictionary<string, Tensor> state, Optimizer? optimizer, Trainer? trainer)
     {
         var dtype = ModelDType(state);
         var buffer = new ArrayBufferWriter<byte>();
@@ -57,11 +58,12 @@ internal static class SavedModelConfig
                 if (!parameter.RequiresGrad) w.WriteStringValue(name);
             w.WriteEndArray();
             if (optimizer is not null) OptimizerConfig.Write(w, optimizer, model);
-            if (metrics is not null)
+            if (trainer is not null)
             {
                 w.WriteStartObject("compile");
+                if (LossNames.NameOf(trainer.Loss) is { } loss) w.WriteString("loss", loss);
                 w.WriteStartArray("metrics");
-                foreach (var metric in metrics) w.WriteStringValue(metric.Name);
+                foreach (var metric in trainer.Metrics) w.WriteStringValue(metric.Name);
                 w.WriteEndArray();
                 w.WriteEndObject();
             }
@@ -181,6 +183,11 @@ internal static class SavedModelConfig
         if (root.Has("compile"))
         {
             var compile = root.Object("compile", $"{source}: config.json: compile");
+            if (compile.Has("loss"))
+            {
+                var loss = compile.String("loss");
+                plan.Loss = LossNames.Named(loss) is not null ? loss : throw compile.Error("loss", $"is {ConfigObject.Quote(loss)}; expected one of {LossNames.All}");
+            }
             plan.Metrics = compile.StringArray("metrics", 1024);
             compile.Finish();
         }

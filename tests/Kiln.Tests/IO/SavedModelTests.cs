@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Kiln.IO;
+using Kiln.Models;
 using Kiln.NN;
 using Kiln.Optim;
 using Kiln.Tests.Tensors;
@@ -111,6 +112,45 @@ public sealed class SavedModelTests : IDisposable
         optimizer.ZeroGrad();
         loss.Backward();
         optimizer.Step();
+    }
+
+    [Fact]
+    public void A_compiled_model_comes_back_compiled_and_fits_on_as_the_original_does()
+    {
+        Engine.ManualSeed(4);
+        var model = new Sequential(new Linear(5, 8), new Relu(), new Linear(8, 3));
+        model.Compile(new Adam(lr: 1e-2), Losses.MeanSquaredError, Metrics.MeanAbsoluteError);
+        using var x = Tensor.Randn([24, 5]);
+        using var y = Tensor.Randn([24, 3]);
+        model.Fit(x, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
+        var path = PathOf("compiled.kilnmodel");
+
+        model.Save(path);
+        var loaded = SavedModel.Load(path, out var optimizer);
+
+        var trainer = Trainer.Find(loaded);
+        Assert.NotNull(trainer);
+        Assert.Same(optimizer, trainer.Optimizer);
+        Assert.Equal((Loss)Losses.MeanSquaredError, trainer.Loss);
+        Assert.Empty(trainer.Metrics);
+        model.Fit(x, y, batchSize: 8, epochs: 2, verbose: 0, shuffle: false);
+        loaded.Fit(x, y, batchSize: 8, epochs: 2, verbose: 0, shuffle: false);
+        foreach (var ((name, expected), (_, actual)) in model.NamedParameters().Zip(loaded.NamedParameters()))
+            Assert.True(Bits(expected).SequenceEqual(Bits(actual)), $"{name} differs after fitting on");
+    }
+
+    [Fact]
+    public void A_model_compiled_with_a_loss_of_its_own_comes_back_uncompiled()
+    {
+        var model = new Linear(2, 2);
+        model.Compile(new Sgd(model.Parameters(), lr: 0.1), (p, t) => (p - t).Abs().Mean());
+        var path = PathOf("own-loss.kilnmodel");
+
+        model.Save(path);
+        var loaded = SavedModel.Load(path, out var optimizer);
+
+        Assert.IsType<Sgd>(optimizer);
+        Assert.Null(Trainer.Find(loaded));
     }
 
     [Fact]
