@@ -143,14 +143,19 @@ public abstract partial class Module
 
     // ---- naming and errors ----
 
-    /// <summary>The name PyTorch prints for this module type ("ReLU" for <see cref="Relu"/>); the class name by default.</summary>
+    /// <summary>
+    /// The name PyTorch prints for this module type ("ReLU" for <see cref="Relu"/>); the class name by
+    /// default, prefixed with "Lazy" while a lazy layer awaits its first input ("LazyLinear", as
+    /// PyTorch prints its lazy modules).
+    /// </summary>
     protected virtual string TypeName
     {
         get
         {
             var name = GetType().Name;
             int tick = name.IndexOf('`');
-            return tick < 0 ? name : name[..tick];
+            if (tick >= 0) name = name[..tick];
+            return AwaitsInput ? "Lazy" + name : name;
         }
     }
 
