@@ -167,7 +167,7 @@ public abstract partial class Module
             if (size <= 0)
             {
                 var shape = saved.IsDisposed ? "a disposed tensor" : $"shape {saved.Shape}";
-                mismatched.Add($"size mismatch for {key}: the state dict has {shape}, the lazy {module.TypeName} takes {module.SizeMemberShape}");
+                mismatched.Add($"size mismatch for {key}: the state dict has {shape}, the model's {module.TypeName} takes {module.SizeMemberShape}");
                 continue;
             }
             lock (LazyBuildLock)
