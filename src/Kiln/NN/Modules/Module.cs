@@ -185,6 +185,19 @@ public abstract partial class Module
     /// <summary>The path and a description of the module, as error messages begin: <c>model.fc2 (Linear 256->10)</c>.</summary>
     protected string Location => Signature is { } s ? $"{ModulePath} ({TypeName} {s})" : $"{ModulePath} ({TypeName})";
 
+    /// <summary>The type as error messages and summaries name it, with its signature: <c>Linear 256->10</c>, <c>ReLU</c>.</summary>
+    internal string Description => Signature is { } s ? $"{TypeName} {s}" : TypeName;
+
+    /// <summary>The name PyTorch prints for this module's type (<see cref="TypeName"/>), for summaries.</summary>
+    internal string PrintedTypeName => TypeName;
+
+    /// <summary><paramref name="message"/> without the <see cref="Location"/> prefix this module's own errors begin with.</summary>
+    internal string WithoutLocation(string message)
+    {
+        var prefix = Location + ": ";
+        return message.StartsWith(prefix, StringComparison.Ordinal) ? message[prefix.Length..] : message;
+    }
+
     /// <summary>
     /// An error about this module's input, prefixed with <see cref="Location"/>
     /// (<c>model.fc2 (Linear 256->10): input has 128 features, expected 256</c>).
