@@ -203,7 +203,7 @@ public static class ModelSummary
 
     private static string Number(long n) => n.ToString("#,0", CultureInfo.InvariantCulture);
 
-    // Keras 3's readable_memory_size: 1024-based units with two decimals.
+    // Keras 3's readable_memory_size: 1024-based units with two decimals, ties to even as Python's format rounds them.
     private static string Size(long bytes)
     {
         string[] units = ["B", "KB", "MB", "GB", "TB"];
@@ -214,6 +214,6 @@ public static class ModelSummary
             value /= 1024;
             unit++;
         }
-        return value.ToString("0.00", CultureInfo.InvariantCulture) + " " + units[unit];
+        return Math.Round(value, 2, MidpointRounding.ToEven).ToString("0.00", CultureInfo.InvariantCulture) + " " + units[unit];
     }
 }
