@@ -99,31 +99,18 @@ public class Conv1d : Module
     {
         if (input.Rank is not (2 or 3)) throw InputError($"input must be [N, C, L] or [C, L], got {input.Shape}");
         int channels = input.ShapeArray[^2];
-        if (AwaitsInput)
-        {
-            if (channels % Groups != 0) throw InputError($"input has {channels} channels, which the {Groups} groups do not divide (input {input.Shape})");
-            BuildOnce(channels);
-        }
+        if (AwaitsInput) BuildForChannels(channels, Groups, input);
         if (channels != InChannels) throw InputError($"input has {channels} channels, expected {InChannels} (input {input.Shape})");
         return F.Conv1d(input, _weight!, _bias, Stride, Padding, Dilation, Groups);
     }
 
     private protected override void Materialize(int inputSize, bool initialize)
     {
-        var weight = NewParameter(OutChannels, inputSize / Groups, KernelSize);
-        var bias = _hasBias ? NewParameter(OutChannels) : null;
-        if (initialize) Init.LayerDefault(weight, bias);
+        (_weight, _bias) = NewWeightAndBias([OutChannels, inputSize / Groups, KernelSize], _hasBias ? OutChannels : null, initialize);
         InChannels = inputSize;
-        _bias = bias;
-        _weight = weight;
     }
 
-    private protected override void Unmaterialize()
-    {
-        _weight = null;
-        _bias = null;
-        InChannels = 0;
-    }
+    private protected override void Unmaterialize() => (_weight, _bias, InChannels) = (null, null, 0);
 
     private protected override string? SizeMember => "weight";
 

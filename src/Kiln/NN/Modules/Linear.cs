@@ -70,20 +70,11 @@ public class Linear : Module
 
     private protected override void Materialize(int inputSize, bool initialize)
     {
-        var weight = NewParameter(OutFeatures, inputSize);
-        var bias = _hasBias ? NewParameter(OutFeatures) : null;
-        if (initialize) Init.LayerDefault(weight, bias);
+        (_weight, _bias) = NewWeightAndBias([OutFeatures, inputSize], _hasBias ? OutFeatures : null, initialize);
         InFeatures = inputSize;
-        _bias = bias;
-        _weight = weight;
     }
 
-    private protected override void Unmaterialize()
-    {
-        _weight = null;
-        _bias = null;
-        InFeatures = 0;
-    }
+    private protected override void Unmaterialize() => (_weight, _bias, InFeatures) = (null, null, 0);
 
     private protected override string? SizeMember => "weight";
 

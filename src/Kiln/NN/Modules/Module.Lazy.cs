@@ -133,6 +133,29 @@ public abstract partial class Module
     }
 
     /// <summary>
+    /// Builds a lazy convolution for an input of <paramref name="channels"/> channels (as
+    /// <see cref="BuildOnce"/>), refusing a count its <paramref name="groups"/> do not divide.
+    /// </summary>
+    private protected void BuildForChannels(int channels, int groups, Tensor input)
+    {
+        if (channels % groups != 0) throw InputError($"input has {channels} channels, which the {groups} groups do not divide (input {input.Shape})");
+        BuildOnce(channels);
+    }
+
+    /// <summary>
+    /// A new weight of <paramref name="weightShape"/> and bias of <paramref name="biasSize"/> (none when
+    /// null), drawn as Linear and the convolutions draw them (KaimingUniform, a = √5) when
+    /// <paramref name="initialize"/>, zeros otherwise.
+    /// </summary>
+    private protected static (Tensor Weight, Tensor? Bias) NewWeightAndBias(int[] weightShape, int? biasSize, bool initialize)
+    {
+        var weight = NewParameter(weightShape);
+        var bias = biasSize is { } n ? NewParameter(n) : null;
+        if (initialize) Init.LayerDefault(weight, bias);
+        return (weight, bias);
+    }
+
+    /// <summary>
     /// The error for reading a parameter of a lazy layer that has none yet, naming the layer and how to build it.
     /// </summary>
     private protected KilnException NotBuiltError(string member)
