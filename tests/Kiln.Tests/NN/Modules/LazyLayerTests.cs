@@ -151,6 +151,19 @@ public sealed class LazyLayerTests
     }
 
     [Fact]
+    public void Threads_calling_a_new_lazy_layer_at_once_build_it_once()
+    {
+        var layer = new Linear(3);
+        var x = Tensor.Ones([2, 4]);
+        var outputs = new float[8][];
+        Parallel.For(0, outputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => outputs[i] = layer.Call(x).ToArray<float>());
+
+        Assert.Equal(2, layer.Parameters().Count());
+        Assert.All(outputs, o => Assert.Equal(outputs[0], o));
+        Assert.Equal(layer.Call(x).ToArray<float>(), outputs[0]);
+    }
+
+    [Fact]
     public void To_before_the_first_call_gives_the_built_parameters_that_dtype()
     {
         var model = new Sequential(new Linear(3), new BatchNorm1d());
