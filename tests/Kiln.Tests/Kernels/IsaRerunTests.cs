@@ -8,7 +8,7 @@ namespace Kiln.Tests.Kernels;
 /// </summary>
 public sealed class IsaRerunTests(ITestOutputHelper log)
 {
-    public static TheoryData<string> IsaVariables() => ["DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableHWIntrinsic"];
+    public static TheoryData<string> IsaVariables() => ["DOTNET_EnableAVX512", "DOTNET_EnableAVX2", "DOTNET_EnableHWIntrinsic"];
 
     [Theory]
     [MemberData(nameof(IsaVariables))]
