@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kiln.Models;
 using Kiln.NN;
 
 namespace Kiln.IO;
@@ -52,9 +53,13 @@ internal static class LayerConfig
         ["Softmax"] = typeof(Softmax),
         ["Softplus"] = typeof(Softplus),
         ["Tanh"] = typeof(Tanh),
+        ["Add"] = typeof(Add),
+        ["Multiply"] = typeof(Multiply),
+        ["Concatenate"] = typeof(Concatenate),
         ["Sequential"] = typeof(Sequential),
         ["ModuleList"] = typeof(ModuleList),
         ["ModuleDict"] = typeof(ModuleDict),
+        ["Model"] = typeof(Model),
     };
 
     private static readonly Dictionary<Type, string> NamesByType = Types.ToDictionary(kv => kv.Value, kv => kv.Key);
@@ -62,8 +67,11 @@ internal static class LayerConfig
     /// <summary>The registry name of <paramref name="module"/>'s exact type, or null when the type is not in the registry.</summary>
     public static string? NameOf(Module module) => NamesByType.GetValueOrDefault(module.GetType());
 
-    /// <summary>Whether <paramref name="type"/> names a container, whose children config.json lists.</summary>
-    public static bool IsContainer(string type) => type is "Sequential" or "ModuleList" or "ModuleDict";
+    /// <summary>Whether <paramref name="type"/> names a container, whose children config.json lists (a functional Model's with its graph).</summary>
+    public static bool IsContainer(string type) => type is "Sequential" or "ModuleList" or "ModuleDict" or "Model";
+
+    /// <summary>Whether a layer of registry type <paramref name="type"/> combines several inputs (a merge layer) rather than taking one.</summary>
+    public static bool IsMerge(string type) => type is "Add" or "Multiply" or "Concatenate";
 
     // The largest rank LayerNorm's normalized shape may have in a file; real ones have one to three.
     private const int MaxNormalizedRank = 64;
@@ -179,6 +187,9 @@ internal static class LayerConfig
             case Softplus m:
                 ConfigObject.WriteDouble(w, "beta", m.Beta);
                 ConfigObject.WriteDouble(w, "threshold", m.Threshold);
+                break;
+            case Concatenate m:
+                w.WriteNumber("axis", m.Axis);
                 break;
         }
     }
@@ -338,6 +349,14 @@ internal static class LayerConfig
             case "Sigmoid": return Plan(() => new Sigmoid());
             case "Silu": return Plan(() => new Silu());
             case "Tanh": return Plan(() => new Tanh());
+            case "Add": return Plan(() => new Add());
+            case "Multiply": return Plan(() => new Multiply());
+            case "Concatenate":
+            {
+                int axis = c.Int("axis");
+                if (axis == 0) throw c.Error("axis", "is 0, the batch dimension; expected a feature dimension");
+                return Plan(() => new Concatenate(axis));
+            }
             default:
                 throw new ArgumentException($"'{type}' is not a layer type of the registry", nameof(type));
         }

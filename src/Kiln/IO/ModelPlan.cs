@@ -1,3 +1,4 @@
+using Kiln.Models;
 using Kiln.NN;
 
 namespace Kiln.IO;
@@ -12,11 +13,20 @@ internal sealed class ModelPlan
     /// <summary>A module of the tree: a layer, a container, or a second place for a module already planned.</summary>
     internal abstract record Node(string Path);
 
-    /// <summary>A registry layer with its settings.</summary>
-    internal sealed record LayerNode(string Path, LayerPlan Layer) : Node(Path);
+    /// <summary>A registry layer (of registry type <paramref name="Type"/>) with its settings.</summary>
+    internal sealed record LayerNode(string Path, string Type, LayerPlan Layer) : Node(Path);
 
-    /// <summary>A Sequential, ModuleList or ModuleDict with its named children in order.</summary>
-    internal sealed record ContainerNode(string Path, string Type, IReadOnlyList<(string Name, Node Child)> Children) : Node(Path);
+    /// <summary>A Sequential, ModuleList, ModuleDict or functional Model with its named children in order (a Model's also with its <paramref name="Graph"/>).</summary>
+    internal sealed record ContainerNode(string Path, string Type, IReadOnlyList<(string Name, Node Child)> Children, FunctionalGraph? Graph = null) : Node(Path);
+
+    /// <summary>An input of a functional Model: its name, the shape of one sample and its dtype.</summary>
+    internal sealed record GraphInput(string Name, int[] SampleShape, DType DType);
+
+    /// <summary>A layer call of a functional Model: the child called, the earlier nodes it is called on (the inputs are nodes 0, 1, ..., the calls follow), and its output's shape ([-1, ...]) and dtype.</summary>
+    internal sealed record GraphCall(string Layer, int[] Inputs, int[] Shape, DType DType);
+
+    /// <summary>The graph of a functional Model: its name, inputs, layer calls in order, and the nodes it returns.</summary>
+    internal sealed record FunctionalGraph(string Name, IReadOnlyList<GraphInput> Inputs, IReadOnlyList<GraphCall> Calls, int[] Outputs);
 
     /// <summary>The same module object as <paramref name="Target"/>, which appears earlier in the tree.</summary>
     internal sealed record SharedNode(string Path, Node Target) : Node(Path);
@@ -84,16 +94,40 @@ internal sealed class ModelPlan
                 foreach (var (_, child) in c.Children) list.Add(Build(child, built));
                 module = list;
                 break;
-            case ContainerNode c:
+            case ContainerNode { Type: "ModuleDict" } c:
                 var dict = new ModuleDict();
                 foreach (var (name, child) in c.Children) dict.Add(name, Build(child, built));
                 module = dict;
+                break;
+            case ContainerNode c:
+                var layers = new Dictionary<string, Module>(StringComparer.Ordinal);
+                foreach (var (name, child) in c.Children) layers[name] = Build(child, built);
+                module = BuildFunctional(c.Graph!, layers);
                 break;
             default:
                 throw new InvalidOperationException($"unknown plan node {node.GetType().Name}");
         }
         built[node] = module;
         return module;
+    }
+
+    // The model's graph is put together from its saved shapes, as Model.Input and layer calls would
+    // have made it, without running a layer: loading computes nothing.
+    private static Model BuildFunctional(FunctionalGraph graph, Dictionary<string, Module> layers)
+    {
+        var symbols = new SymbolicTensor[graph.Inputs.Count + graph.Calls.Count];
+        for (int i = 0; i < graph.Inputs.Count; i++)
+            symbols[i] = SymbolicTensor.NewInput(graph.Inputs[i].SampleShape, graph.Inputs[i].DType, graph.Inputs[i].Name);
+        for (int k = 0; k < graph.Calls.Count; k++)
+        {
+            var call = graph.Calls[k];
+            var inputs = new SymbolicTensor[call.Inputs.Length];
+            for (int a = 0; a < inputs.Length; a++) inputs[a] = symbols[call.Inputs[a]];
+            symbols[graph.Inputs.Count + k] = SymbolicTensor.NewOutput(layers[call.Layer], inputs, call.Shape, call.DType, call.Layer);
+        }
+        var outputs = new SymbolicTensor[graph.Outputs.Length];
+        for (int o = 0; o < outputs.Length; o++) outputs[o] = symbols[graph.Outputs[o]];
+        return new Model(symbols[..graph.Inputs.Count], outputs, graph.Name);
     }
 
     private void Collect(Node node, string prefix)

@@ -11,13 +11,14 @@ namespace Kiln.IO;
 /// written atomically, with the entries
 /// <list type="bullet">
 /// <item><c>config.json</c>: the format and its version, the dtype, the module tree (each layer's
-/// type and constructor settings, containers with their named children), the frozen parameters,
+/// type and constructor settings, containers with their named children, a functional
+/// <see cref="Model"/> with its inputs, layer calls and outputs), the frozen parameters,
 /// and when an optimizer is saved its type, default hyper-parameters and parameter groups (by
 /// parameter name), and for a compiled model its loss (when a built-in one) and its metrics' names;</item>
 /// <item><c>model.safetensors</c>: the state dict (<see cref="Module.StateDict"/>);</item>
 /// <item><c>optimizer.safetensors</c>: the optimizer's state in <see cref="OptimizerStateDict"/>'s flat form, when saved.</item>
 /// </list>
-/// Only Kiln's built-in layers and containers can be saved this way (a fixed registry: loading a
+/// Only Kiln's built-in layers, merge layers and containers can be saved this way (a fixed registry: loading a
 /// file builds those types and nothing else, and never runs code the file names); a model with a
 /// module of its own type is refused, with the advice to save its weights with
 /// <see cref="ModuleWeights.SaveWeights"/> and rebuild it in code. A compiled model loaded with its
@@ -29,7 +30,7 @@ namespace Kiln.IO;
 /// <para>
 /// The loader lives here rather than as <c>Model.Load</c> (Keras's <c>keras.models.load_model</c>):
 /// Kiln.Models sits below Kiln.IO in the layering and cannot read files, and the loaded model is any
-/// <see cref="Module"/> (most often a <see cref="Sequential"/>), not only a functional model.
+/// <see cref="Module"/> (a <see cref="Sequential"/> as often as a functional <see cref="Model"/>).
 /// </para>
 /// </summary>
 public static class SavedModel
@@ -125,6 +126,7 @@ public static class SavedModel
         {
             CheckWeights(plan, weights, $"{source}: {ModelEntry}");
             model = Build(plan, source);
+            CheckBuilt(plan, model, source);
             model.LoadStateDict(weights.Tensors);
         }
         var parameters = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -152,6 +154,24 @@ public static class SavedModel
         foreach (var name in weights.Tensors.Keys)
             if (!plan.State.ContainsKey(name))
                 throw new KilnFormatException($"{source}: the file has the tensor {ConfigObject.Quote(name)}, which the model described in config.json does not have");
+    }
+
+    // The built model must have the state the plan promised (a backstop: the plan is checked field by field).
+    private static void CheckBuilt(ModelPlan plan, Module model, string source)
+    {
+        var state = model.StateDict();
+        try
+        {
+            bool same = state.Count == plan.State.Count;
+            foreach (var (name, tensor) in state)
+                same &= plan.State.TryGetValue(name, out var slot) && slot.Shape.AsSpan().SequenceEqual(tensor.ShapeArray);
+            if (!same)
+                throw new KilnFormatException($"{source}: config.json: the model built from it has the tensors {string.Join(", ", state.Keys)}, not those its description gives ({string.Join(", ", plan.State.Keys)})");
+        }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+        }
     }
 
     private static Module Build(ModelPlan plan, string source)

@@ -23,6 +23,7 @@ namespace Kiln.IO;
 ///   "compile": {"loss": "CrossEntropy", "metrics": ["accuracy"]}
 /// }
 /// </code>
+/// A functional Model lists its layers as its children and adds its graph (<see cref="FunctionalGraphConfig"/>).
 /// "same_as" marks a module object that appears a second time (by the path of its first place);
 /// "frozen" lists the parameters that do not require grad. "compile" is written for a compiled
 /// model: the loss when it is a built-in one (<see cref="LossNames"/>), and the metrics' names.
@@ -108,6 +109,8 @@ internal static class SavedModelConfig
         var type = LayerConfig.NameOf(module) ?? throw new ArgumentException(
             $"Save: {where} is a {module.GetType().FullName}, which is not one of Kiln's built-in layers, so a saved model cannot rebuild it " +
             "(loading a file never runs code from it). Save the weights with model.SaveWeights(path) and rebuild the model in code, or build it from built-in layers");
+        if (!LayerConfig.IsContainer(type) && !module.IsBuilt)
+            throw new ArgumentException($"Save: {where} ({type}) is a lazy layer that has not seen an input yet, so its sizes are unknown; call the model once, or model.Build(inputShape), before saving it");
         w.WriteString("type", type);
         LayerConfig.Write(w, module);
 
@@ -116,7 +119,7 @@ internal static class SavedModelConfig
             if (member.Kind == Module.MemberKind.Module) children.Add((member.Name, member.Module!));
         if (LayerConfig.IsContainer(type))
         {
-            int items = module switch { Sequential q => q.Count, ModuleList l => l.Count, _ => ((ModuleDict)module).Count };
+            int items = module switch { Sequential q => q.Count, ModuleList l => l.Count, Model m => m.Layers.Count, _ => ((ModuleDict)module).Count };
             if (children.Count != items)
                 throw new ArgumentException($"Save: {where} ({type}) has {children.Count - items} child modules besides its items (added with RegisterModule or in fields of a subclass); a saved model cannot rebuild them");
             w.WriteStartArray("children");
@@ -128,6 +131,7 @@ internal static class SavedModelConfig
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            if (module is Model functional) FunctionalGraphConfig.Write(w, functional);
         }
         else if (children.Count > 0)
         {
@@ -212,7 +216,7 @@ internal static class SavedModelConfig
             if (!LayerConfig.Types.ContainsKey(type))
                 throw c.Error("type", $"is {ConfigObject.Quote(type)}, which is not a layer type Kiln can load; the known types are {string.Join(", ", LayerConfig.Types.Keys)}");
             c.Where += $" ({type})";
-            node = LayerConfig.IsContainer(type) ? ReadContainer(c, type, path, nodes, source) : new ModelPlan.LayerNode(path, LayerConfig.Read(type, c));
+            node = LayerConfig.IsContainer(type) ? ReadContainer(c, type, path, nodes, source) : new ModelPlan.LayerNode(path, type, LayerConfig.Read(type, c));
             c.Finish();
         }
         nodes[path] = node;
@@ -238,6 +242,7 @@ internal static class SavedModelConfig
             children.Add((name, ReadModule(child, childPath, nodes, source)));
             i++;
         }
-        return new ModelPlan.ContainerNode(path, type, children);
+        var graph = type == "Model" ? FunctionalGraphConfig.Read(c, children) : null;
+        return new ModelPlan.ContainerNode(path, type, children, graph);
     }
 }

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Kiln.IO;
+using Kiln.Models;
 using Kiln.NN;
 using Kiln.Tests.Tensors;
 
@@ -44,16 +45,25 @@ public sealed class SavedModelRegistryTests : IDisposable
         [typeof(Sequential)] = () => new Sequential([("encoder", new Linear(3, 2)), ("act", new Relu())]),
         [typeof(ModuleList)] = () => new ModuleList([new Linear(2, 2), new Tanh()]),
         [typeof(ModuleDict)] = () => new ModuleDict([new("b", new Linear(2, 1)), new("a", new Sigmoid())]),
+        [typeof(Add)] = () => new Add(),
+        [typeof(Multiply)] = () => new Multiply(),
+        [typeof(Concatenate)] = () => new Concatenate(axis: 1),
+        [typeof(Model)] = () =>
+        {
+            var input = Model.Input(4);
+            var hidden = new Relu().Call(new Linear(4, 3).Call(input));
+            return new Model(input, new Multiply().Call(hidden, new Linear(3, 3).Call(hidden)), name: "gated");
+        },
     };
 
     public static TheoryData<string> RegistryTypes => new(LayerConfig.Types.Keys);
 
     [Fact]
-    public void Every_registry_type_has_a_sample_and_every_nn_layer_is_in_the_registry()
+    public void Every_registry_type_has_a_sample_and_every_built_in_layer_is_in_the_registry()
     {
         Assert.Equal(LayerConfig.Types.Values.OrderBy(t => t.Name), Samples.Keys.OrderBy(t => t.Name));
         var layers = typeof(Module).Assembly.GetTypes()
-            .Where(t => t.Namespace == "Kiln.NN" && t.IsPublic && !t.IsAbstract && typeof(Module).IsAssignableFrom(t));
+            .Where(t => t.Namespace is "Kiln.NN" or "Kiln.Models" && t.IsPublic && !t.IsAbstract && typeof(Module).IsAssignableFrom(t));
         Assert.Empty(layers.Except(LayerConfig.Types.Values));
     }
 
