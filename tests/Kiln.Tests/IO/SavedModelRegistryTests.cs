@@ -93,9 +93,7 @@ public sealed class SavedModelRegistryTests : IDisposable
         {
             Assert.Equal(tensor.ShapeArray, actual[name].ShapeArray);
             Assert.Equal(tensor.DType, actual[name].DType);
-            using var e = tensor.To(DType.Float64);
-            using var a = actual[name].To(DType.Float64);
-            Assert.Equal(e.ToArray<double>(), a.ToArray<double>());
+            Assert.Equal(TestTensors.Values(tensor), TestTensors.Values(actual[name]));
         }
         // Saving the loaded module again gives the same file: every setting the format keeps came back.
         var again = System.IO.Path.Combine(_dir, type + ".again.kilnmodel");
