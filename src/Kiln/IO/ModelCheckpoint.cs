@@ -32,7 +32,7 @@ public sealed class ModelCheckpoint : Callback
     /// <param name="monitor">The logged value <paramref name="saveBestOnly"/> compares ("val_loss").</param>
     /// <param name="mode">Which direction of <paramref name="monitor"/> is better; Auto maximizes accuracies, AUC, precision, recall, F1 and IoU and minimizes anything else (losses, errors), as EarlyStopping does.</param>
     /// <param name="saveBestOnly">Save only when <paramref name="monitor"/> beats the best value so far (epochs without it are skipped, with one warning per Fit).</param>
-    /// <param name="saveWeightsOnly">Write the weights as safetensors (<see cref="ModuleWeights.SaveWeights"/>) instead of the whole model (<see cref="SavedModel.Save"/>, which needs built-in layers and includes the optimizer).</param>
+    /// <param name="saveWeightsOnly">Write the weights as safetensors (<see cref="ModuleWeights.SaveWeights"/>) instead of the whole model (<see cref="SavedModel.Save"/>, which needs built-in layers and includes the optimizer). A path ending in ".safetensors" always gets the weights, the only thing that format holds.</param>
     /// <param name="saveFreq">Null to save at each epoch's end (Keras's "epoch"), or a number of batches to save after every that many (counted across epochs).</param>
     /// <param name="initialValueThreshold">With <paramref name="saveBestOnly"/>, the value the first checkpoint must beat (none by default).</param>
     public ModelCheckpoint(string filePath, string monitor = "val_loss", MonitorMode mode = MonitorMode.Auto, bool saveBestOnly = false,
@@ -45,7 +45,7 @@ public sealed class ModelCheckpoint : Callback
         FilePath = filePath;
         Mode = mode;
         SaveBestOnly = saveBestOnly;
-        SaveWeightsOnly = saveWeightsOnly;
+        SaveWeightsOnly = saveWeightsOnly || filePath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
         SaveFreq = saveFreq;
         Best = initialValueThreshold ?? _monitor.Worst;
     }
@@ -65,7 +65,7 @@ public sealed class ModelCheckpoint : Callback
     /// <summary>Whether only improvements are saved.</summary>
     public bool SaveBestOnly { get; }
 
-    /// <summary>Whether only the weights are saved.</summary>
+    /// <summary>Whether only the weights are saved (asked for, or implied by a ".safetensors" path).</summary>
     public bool SaveWeightsOnly { get; }
 
     /// <summary>Null to save at each epoch's end, else the number of batches between saves.</summary>

@@ -154,7 +154,22 @@ public sealed class ModelCheckpointTests : IDisposable
         var trainer = Trainer.Compile(model, new Sgd(model.Parameters(), lr: 0.1), (p, t) => F.MseLoss(p, t), null);
         var e = Assert.Throws<ArgumentException>(() => Attached(new ModelCheckpoint(PathOf("m.kilnmodel")), trainer));
         Assert.Contains("SaveWeights", e.Message);
-        Attached(new ModelCheckpoint(PathOf("w.safetensors"), saveWeightsOnly: true), trainer);
+        Attached(new ModelCheckpoint(PathOf("w.weights"), saveWeightsOnly: true), trainer);
+    }
+
+    [Fact]
+    public void A_safetensors_path_saves_the_weights_even_of_a_model_that_cannot_be_saved_whole()
+    {
+        var model = new Sequential(new Custom());
+        var trainer = Trainer.Compile(model, new Sgd(model.Parameters(), lr: 0.1), (p, t) => F.MseLoss(p, t), null);
+        var checkpoint = Attached(new ModelCheckpoint(PathOf("best.safetensors")), trainer);
+
+        Epoch(checkpoint, 0, ("val_loss", 0.5));
+
+        Assert.True(checkpoint.SaveWeightsOnly);
+        Assert.Equal(["best.safetensors"], Files());
+        using var weights = Safetensors.Load(PathOf("best.safetensors"));
+        Assert.Equal(["0.inner.weight", "0.inner.bias"], weights.Tensors.Keys);
     }
 
     [Fact]
