@@ -9,7 +9,7 @@ namespace Kiln.Models;
 /// <c>model.Compile(new Adam(lr: 1e-3), Losses.CrossEntropy, Metrics.Accuracy)</c>, then
 /// <c>model.Fit(train, epochs: 10, validation: test)</c>, <c>model.Evaluate(test)</c> and
 /// <c>model.Predict(x)</c>. Compile attaches a <see cref="Trainer"/> to the model; the other methods
-/// forward to it, and throw until the model is compiled.
+/// forward to it; Fit and Evaluate throw until the model is compiled, Predict runs without (as in Keras).
 /// </summary>
 public static class ModelTraining
 {
@@ -53,13 +53,13 @@ public static class ModelTraining
 
     /// <inheritdoc cref="Trainer.Predict(DataLoader, int, IEnumerable{Callback}?)"/>
     public static Tensor Predict(this Module model, DataLoader data, int verbose = 0, IEnumerable<Callback>? callbacks = null)
-        => Trainer.Of(model).Predict(data, verbose, callbacks);
+        => Trainer.ForPrediction(model).Predict(data, verbose, callbacks);
 
     /// <inheritdoc cref="Trainer.Predict(Tensor, int, int, IEnumerable{Callback}?)"/>
     public static Tensor Predict(this Module model, Tensor x, int batchSize = 32, int verbose = 0, IEnumerable<Callback>? callbacks = null)
-        => Trainer.Of(model).Predict(x, batchSize, verbose, callbacks);
+        => Trainer.ForPrediction(model).Predict(x, batchSize, verbose, callbacks);
 
     /// <inheritdoc cref="Trainer.Predict(Tensor[], int, int, IEnumerable{Callback}?)"/>
     public static Tensor[] Predict(this Module model, Tensor[] x, int batchSize = 32, int verbose = 0, IEnumerable<Callback>? callbacks = null)
-        => Trainer.Of(model).Predict(x, batchSize, verbose, callbacks);
+        => Trainer.ForPrediction(model).Predict(x, batchSize, verbose, callbacks);
 }

@@ -15,11 +15,14 @@ public sealed partial class Trainer
 {
     private static readonly ConditionalWeakTable<Module, Trainer> ByModel = new();
 
-    private Trainer(Module model, Optimizer optimizer, Loss loss, IReadOnlyList<Metric> metrics)
+    private readonly Optimizer? _optimizer;
+    private readonly Loss? _loss;
+
+    private Trainer(Module model, Optimizer? optimizer, Loss? loss, IReadOnlyList<Metric> metrics)
     {
         Model = model;
-        Optimizer = optimizer;
-        Loss = loss;
+        _optimizer = optimizer;
+        _loss = loss;
         Metrics = metrics;
     }
 
@@ -27,10 +30,10 @@ public sealed partial class Trainer
     public Module Model { get; }
 
     /// <summary>The optimizer; Fit adds the model's parameters to it when it has none of them (so <c>new Adam(lr: 1e-3)</c> needs no parameter list).</summary>
-    public Optimizer Optimizer { get; }
+    public Optimizer Optimizer => _optimizer ?? throw NotCompiled();
 
     /// <summary>The loss Fit minimizes and Evaluate reports as "loss".</summary>
-    public Loss Loss { get; }
+    public Loss Loss => _loss ?? throw NotCompiled();
 
     /// <summary>The metrics logged beside the loss, each a fresh copy of the one given to Compile.</summary>
     public IReadOnlyList<Metric> Metrics { get; }
@@ -90,5 +93,18 @@ public sealed partial class Trainer
     }
 
     /// <summary>The trainer <c>Compile</c> made for <paramref name="model"/>, or null when it was not compiled (saving looks for the optimizer this way).</summary>
+    /// <summary>
+    /// The trainer Predict runs on: the compiled one, or for a model never compiled (Keras predicts
+    /// without compile too) a bare one with no optimizer or loss, not attached to the model.
+    /// </summary>
+    internal static Trainer ForPrediction(Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Find(model) ?? new Trainer(model, null, null, []);
+    }
+
+    private InvalidOperationException NotCompiled()
+        => new($"{Model.GetType().Name}: the model was not compiled, so it has no optimizer or loss; call model.Compile(optimizer, loss, metrics) first");
+
     internal static Trainer? Find(Module model) => ByModel.TryGetValue(model, out var trainer) ? trainer : null;
 }

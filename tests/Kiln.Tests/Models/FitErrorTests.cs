@@ -11,7 +11,7 @@ namespace Kiln.Tests.Models;
 public sealed class FitErrorTests
 {
     [Fact]
-    public void Fit_Evaluate_and_Predict_before_Compile_say_to_compile_first()
+    public void Fit_and_Evaluate_before_Compile_say_to_compile_first()
     {
         var model = new Linear(2, 1);
         var x = Tensor.Zeros([4, 2]);
@@ -19,9 +19,19 @@ public sealed class FitErrorTests
 
         var fit = Assert.Throws<InvalidOperationException>(() => model.Fit(x, y, verbose: 0));
         Assert.Throws<InvalidOperationException>(() => model.Evaluate(x, y, verbose: 0));
-        Assert.Throws<InvalidOperationException>(() => model.Predict(x));
 
         Assert.Equal("Linear: call model.Compile(optimizer, loss, metrics) before Fit, Evaluate or Predict", fit.Message);
+    }
+
+    [Fact]
+    public void Predict_needs_no_Compile_as_in_Keras()
+    {
+        var model = new Linear(2, 1);
+        var x = Tensor.Randn([5, 2]);
+        var expected = TestTensors.Values(model.Call(x));
+
+        Assert.Equal(expected, TestTensors.Values(model.Predict(x, batchSize: 2)));
+        Assert.Throws<InvalidOperationException>(() => Trainer.ForPrediction(model).Optimizer);
     }
 
     [Fact]
