@@ -21,6 +21,9 @@ internal sealed class GraphTracer : ITraceRecorder
     // Values that other values alias (a view was taken, or a tensor aliases them): an in-place change
     // of one could not be expressed as a new value without changing what the aliases see.
     private readonly HashSet<GraphValue> _aliased = new(ReferenceEqualityComparer.Instance);
+    // Values that depend on an input or a parameter; the rest (constants and what is computed from
+    // them alone) are the same at every call, so reading them into C# freezes nothing.
+    private readonly HashSet<GraphValue> _varying = new(ReferenceEqualityComparer.Instance);
     private KilnException? _refusal;
     private int _capturedParameters;
 
@@ -66,6 +69,7 @@ internal sealed class GraphTracer : ITraceRecorder
     {
         var value = _graph.AddInput(TensorSpec.Of(input), Graph.IsRowMajor(input));
         _values.Add(input, value);
+        _varying.Add(value);
         Remember(input);
     }
 
@@ -86,8 +90,7 @@ internal sealed class GraphTracer : ITraceRecorder
 
     public void RecordCall(OpDef op, OpAttributes attributes, ReadOnlySpan<Tensor> inputs, Tensor output)
     {
-        var values = new GraphValue[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++) values[i] = ValueOf(inputs[i]);
+        var values = ValuesOf(inputs);
         var node = _graph.AddNode(op, attributes, values, TensorSpec.Of(output));
         if (op.IsView)
         {
@@ -95,7 +98,11 @@ internal sealed class GraphTracer : ITraceRecorder
             _aliased.Add(node.Output);
         }
         _values[output] = node.Output;
-        Remember(output);
+        if (AnyVarying(values))
+        {
+            _varying.Add(node.Output);
+            Remember(output);
+        }
     }
 
     public void RecordInPlace(OpDef op, OpAttributes attributes, Tensor target, ReadOnlySpan<Tensor> inputs)
@@ -107,10 +114,14 @@ internal sealed class GraphTracer : ITraceRecorder
         if (old.IsView || _aliased.Contains(old))
             throw Refuse($"{op.Name} writes in place into a tensor ({GraphPrinter.Spec(old.Spec)}) that shares memory with a view " +
                 "while tracing; the graph cannot express the change the view would see. Compute a new tensor instead");
-        var values = new GraphValue[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++) values[i] = ValueOf(inputs[i]);
+        var values = ValuesOf(inputs);
         var node = _graph.AddNode(op, attributes, values, old.Spec);
         _values[target] = node.Output;
+        if (AnyVarying(values))
+        {
+            _varying.Add(node.Output);
+            if (!_varying.Contains(old)) Remember(target);
+        }
     }
 
     public void ReadingValues(Tensor tensor, string what)
@@ -132,6 +143,20 @@ internal sealed class GraphTracer : ITraceRecorder
         => throw Refuse($"{what} draws from the random stream during tracing; the compiled graph would replay this call's " +
             "numbers at every call (random draws are not graph ops yet). Dropout in training mode does this: compile the " +
             "module in Eval mode for inference, or call it eagerly");
+
+    private GraphValue[] ValuesOf(ReadOnlySpan<Tensor> inputs)
+    {
+        var values = new GraphValue[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) values[i] = ValueOf(inputs[i]);
+        return values;
+    }
+
+    private bool AnyVarying(GraphValue[] values)
+    {
+        foreach (var v in values)
+            if (_varying.Contains(v)) return true;
+        return false;
+    }
 
     private KilnException Refuse(string message) => _refusal ??= new KilnException($"{_graph.Name}: {message}");
 
@@ -159,6 +184,7 @@ internal sealed class GraphTracer : ITraceRecorder
         else
             return Capture(t);
         _values.Add(t, value);
+        _varying.Add(value);
         Remember(t);
         return value;
     }
@@ -181,13 +207,14 @@ internal sealed class GraphTracer : ITraceRecorder
     }
 
     /// <summary>
-    /// True when <paramref name="t"/> holds traced values: it maps to a non-constant value, or shares
-    /// memory with a tensor that does (then <paramref name="alias"/> is that tensor when both show the same elements).
+    /// True when <paramref name="t"/> holds values that vary between calls: it maps to a value that
+    /// depends on an input or a parameter, or shares memory with a tensor that does (then
+    /// <paramref name="alias"/> is that tensor when both show the same elements).
     /// </summary>
     private bool IsTraced(Tensor t, out Tensor? alias)
     {
         alias = null;
-        if (_values.TryGetValue(t, out var value)) return value.Kind != ValueKind.Constant;
+        if (_values.TryGetValue(t, out var value)) return _varying.Contains(value);
         if (t.IsDisposed || !_tracedMemory.TryGetValue(t.LiveStorage, out var sharing)) return false;
         foreach (var s in sharing)
             if (s.DType == t.DType && s.OffsetElements == t.OffsetElements
@@ -199,8 +226,9 @@ internal sealed class GraphTracer : ITraceRecorder
         return true;
     }
 
-    private static string Describe(Tensor t, GraphValue? value) => value?.Kind switch
+    private string Describe(Tensor t, GraphValue? value) => value?.Kind switch
     {
+        null when _stateNames.TryGetValue(t, out var name) => $"the parameter or buffer '{name}' ({GraphPrinter.Spec(TensorSpec.Of(t))})",
         ValueKind.Input => $"a graph input ({GraphPrinter.Spec(value.Spec)})",
         ValueKind.Parameter => $"the parameter or buffer '{value.Name}' ({GraphPrinter.Spec(value.Spec)})",
         ValueKind.Constant => $"a captured tensor ({GraphPrinter.Spec(value.Spec)})",
