@@ -112,13 +112,11 @@ internal static class Dispatcher
         return output;
     }
 
-    /// <summary>Checks the shapes, lets the recorder record (or refuse) the write, then writes with recording off.</summary>
+    /// <summary>Lets the recorder record (or refuse) a write that fits the target, then writes with recording off (a misfit fails there, as in eager mode).</summary>
     private static Tensor CallInPlaceTraced(ITraceRecorder recorder, OpDef op, OpAttributes attributes, Tensor target, ReadOnlySpan<Tensor> inputs)
     {
         var spec = Infer(op, attributes, inputs);
-        if (spec.Shape != target.Shape || spec.DType != target.DType)
-            throw op.Error($"in-place result {spec} cannot be written into a tensor of {TensorSpec.Of(target)}", SpecsOf(inputs));
-        recorder.RecordInPlace(op, attributes, target, inputs);
+        if (spec.Shape == target.Shape && spec.DType == target.DType) recorder.RecordInPlace(op, attributes, target, inputs);
         using (TraceRecorder.Suspend()) return CallInPlace(op, attributes, target, inputs);
     }
 

@@ -62,6 +62,7 @@ public sealed class CompiledFunctionTests
     [InlineData("softmax")]
     [InlineData("comparisons")]
     [InlineData("view of input returned")]
+    [InlineData("concatenation")]
     public void Odd_functions_compile_to_the_eager_bits(string name)
     {
         var bias = CompileAssert.Uniform(99, 7);
@@ -73,6 +74,7 @@ public sealed class CompiledFunctionTests
             "reductions" => x => x.Max(1) + x.ArgMax(1).To(DType.Float32) + x.Var(0).Sum() + x.Std(1) * x.Prod(1) + x.LogSumExp(1),
             "softmax" => x => F.Softmax(x, 1) + F.LogSoftmax(x * 3.0, 0).Transpose(0, 1).Sum(0).Unsqueeze(1),
             "comparisons" => x => Tensor.Where(x.Gt(0), x, x * 0.1) + x.Ge(0.5).To(DType.Float32),
+            "concatenation" => x => Tensor.Cat([x, x * 2.0, x[..1, ..]], 0).Sum(1) + Tensor.Stack([x, x.Neg()], 2).Sum(2).Sum(1).Sum(),
             _ => x => x.Reshape(7, 5),
         };
         using var compiled = Engine.Compile(f);
@@ -191,5 +193,18 @@ public sealed class CompiledFunctionTests
         Assert.Equal(Kiln.Compile.CompiledFunction.MaxSignatures + 1, compiled.TraceCount);
         compiled.Call(CompileAssert.Uniform(1, 1)); // the least recently used, dropped
         Assert.Equal(Kiln.Compile.CompiledFunction.MaxSignatures + 2, compiled.TraceCount);
+    }
+
+    [Fact]
+    public void A_result_that_does_not_depend_on_the_input_is_folded_and_copied_out_at_each_call()
+    {
+        using var compiled = Engine.Compile(x => Tensor.Ones([2]) * 3.0);
+        var x = CompileAssert.Uniform(1, 4);
+        compiled.Call(x);
+        var first = compiled.Call(x);
+        var second = compiled.Call(x);
+        Assert.Equal([3f, 3f], second.ToArray<float>());
+        Assert.False(first.SharesStorageWith(second));
+        Assert.Equal(CompileAssert.Lines("graph function(%in0: [4] f32)", "  const %c0: [2] f32 = [3, 3]", "  return %c0"), compiled.GraphText);
     }
 }
