@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using Kiln.NN;
+using Kiln.Tests.Ops;
 using Kiln.Tests.Tensors;
 
 namespace Kiln.Tests.Compile;
@@ -14,20 +14,8 @@ public sealed class CompiledAllocationTests
 {
     private const int Calls = 1000;
 
-    /// <summary>Bytes of one Tensor object plus one Storage object, measured on this runtime.</summary>
-    private static long ResultObjectBytes()
-    {
-        using var t = Tensor.From<float>([1f], 1);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        var view = t.Detach();
-        long tensorBytes = GC.GetAllocatedBytesForCurrentThread() - before;
-        view.Dispose();
-        before = GC.GetAllocatedBytesForCurrentThread();
-        var storage = RuntimeHelpers.GetUninitializedObject(typeof(Storage));
-        long storageBytes = GC.GetAllocatedBytesForCurrentThread() - before;
-        GC.SuppressFinalize(storage);
-        return tensorBytes + storageBytes;
-    }
+    /// <summary>Bytes of one Tensor object plus one Storage object: what a returned result costs.</summary>
+    private static long ResultObjectBytes() => DispatcherAllocationTests.ResultObjectBytes();
 
     /// <summary>Fewest bytes per call over a few windows of warmed-up calls (one window may see the runtime's own one-off work).</summary>
     private static double BytesPerCall(Action call)
