@@ -216,14 +216,20 @@ internal sealed class GraphTracer : ITraceRecorder
         alias = null;
         if (_values.TryGetValue(t, out var value)) return _varying.Contains(value);
         if (t.IsDisposed || !_tracedMemory.TryGetValue(t.LiveStorage, out var sharing)) return false;
+        bool shared = false;
         foreach (var s in sharing)
+        {
+            // A traced tensor disposed since (a scope ended) let its storage object go to a new tensor: no relation.
+            if (!s.SharesStorageWith(t)) continue;
+            shared = true;
             if (s.DType == t.DType && s.OffsetElements == t.OffsetElements
                 && s.ShapeArray.AsSpan().SequenceEqual(t.ShapeArray) && s.StridesArray.AsSpan().SequenceEqual(t.StridesArray))
             {
                 alias = s;
                 break;
             }
-        return true;
+        }
+        return shared;
     }
 
     private string Describe(Tensor t, GraphValue? value) => value?.Kind switch

@@ -187,4 +187,25 @@ public sealed class TracerLimitTests
         var e = Assert.Throws<KilnException>(() => compiled.Invoke(CompileAssert.Uniform(1, 4)));
         Assert.Contains("returned null", e.Message);
     }
+
+    [Fact]
+    public void Scopes_inside_the_traced_code_may_release_intermediates_whose_memory_new_tensors_reuse()
+    {
+        Func<Tensor, Tensor> f = x =>
+        {
+            Tensor kept;
+            using (var scope = Engine.Scope())
+            {
+                var a = x.Exp();
+                kept = scope.Keep(a.Neg() * 2.0);
+            }
+            // Made after the scope freed Exp's result: may get its storage object, and is a constant all the same.
+            var offsets = Tensor.From<float>([1f, 2f, 3f, 4f]);
+            return kept + offsets;
+        };
+        using var compiled = Engine.Compile(f);
+        var x = CompileAssert.Uniform(1, 4);
+        for (int i = 0; i < 2; i++) CompileAssert.SameBits(f(x), compiled.Call(x));
+        Assert.Contains("const %c1: [4] f32 = [1, 2, 3, 4]", compiled.GraphText);
+    }
 }
