@@ -5,7 +5,8 @@ namespace Kiln.Bench.Workloads;
 /// <summary>
 /// MLP (784-256-128-10 ReLU, Flatten first) inference at batch 1, eager against compiled with
 /// <c>Engine.Compile(model)</c>: the compiled call replays the traced graph into its planned arena,
-/// and "into" writes into a caller's tensor, allocating nothing. Kiln only.
+/// and "into" writes into a caller's tensor, allocating nothing. A compiled 1-element add shows the
+/// replay's fixed cost per call. Kiln only.
 /// </summary>
 internal static class CompileWorkloads
 {
@@ -14,6 +15,16 @@ internal static class CompileWorkloads
         yield return new Workload("compile", "mlp 784-256-128-10 b1 eager", Unit.Microseconds, 0, () => Mlp(Mode.Eager));
         yield return new Workload("compile", "mlp 784-256-128-10 b1 compiled", Unit.Microseconds, 0, () => Mlp(Mode.Compiled));
         yield return new Workload("compile", "mlp 784-256-128-10 b1 compiled into", Unit.Microseconds, 0, () => Mlp(Mode.CompiledInto));
+        yield return new Workload("compile", "add 1-element compiled", Unit.Microseconds, 0, Add);
+    }
+
+    /// <summary>A compiled 1-element add: the replay's own cost per call (compare the eager group's add).</summary>
+    private static PreparedCall Add()
+    {
+        var a = Tensor.Ones([1]);
+        var b = Tensor.Ones([1]);
+        var compiled = Engine.Compile((x, y) => x + y);
+        return new PreparedCall(() => compiled.Call(a, b).Dispose(), compiled, a, b);
     }
 
     private enum Mode { Eager, Compiled, CompiledInto }

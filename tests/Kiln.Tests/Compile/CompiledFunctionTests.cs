@@ -207,4 +207,22 @@ public sealed class CompiledFunctionTests
         Assert.False(first.SharesStorageWith(second));
         Assert.Equal(CompileAssert.Lines("graph function(%in0: [4] f32)", "  const %c0: [2] f32 = [3, 3]", "  return %c0"), compiled.GraphText);
     }
+
+    [Fact]
+    public void Calls_from_several_threads_run_one_at_a_time_and_each_gets_its_own_result()
+    {
+        Func<Tensor, Tensor> f = x => (x.Exp() * 2.0).Sum(1).Tanh();
+        using var compiled = Engine.Compile(f);
+        var inputs = Enumerable.Range(0, 4).Select(i => CompileAssert.Uniform(i, 3, 5)).ToArray();
+        var expected = inputs.Select(f).ToArray();
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            for (int call = 0; call < 25; call++)
+            {
+                int i = (t + call) % inputs.Length;
+                CompileAssert.SameBits(expected[i], compiled.Call(inputs[i]), $"thread {t}, call {call}");
+            }
+        });
+        Assert.Equal(1, compiled.TraceCount);
+    }
 }
