@@ -108,7 +108,7 @@ public sealed class CompiledFunction : IDisposable
         }
     }
 
-    /// <summary>Runs the function and writes its results into <paramref name="outputs"/> (see <see cref="CallInto"/>).</summary>
+    /// <summary>Runs the function and writes its results into <paramref name="outputs"/> (each checked as in <see cref="CallInto"/>).</summary>
     public void InvokeInto(Tensor[] inputs, Tensor[] outputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
