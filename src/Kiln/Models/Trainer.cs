@@ -38,7 +38,11 @@ public sealed partial class Trainer
     /// <summary>The epoch-end logs of the current or last Fit.</summary>
     public History History { get; } = new();
 
-    /// <summary>Set it (from a callback) to end Fit after the current batch's epoch ends, as Keras's <c>model.stop_training</c>.</summary>
+    /// <summary>
+    /// Set it (from a callback) to end Fit, as Keras's <c>model.stop_training</c>: set at a batch end, the
+    /// epoch's remaining batches are skipped; the epoch's validation pass and epoch-end hooks still run,
+    /// then Fit ends. Each Fit clears it at its start.
+    /// </summary>
     public bool StopTraining { get; set; }
 
     /// <summary>The epoch running now (0-based), or the last one run.</summary>

@@ -169,21 +169,10 @@ public sealed class SummaryWriter : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sampleInput);
         ThrowIfDisposed();
-        var modes = model.Modules().Select(m => (Module: m, Training: m.IsTraining)).ToList();
         byte[] graph;
         using (var recorder = ModuleGraphRecorder.Attach(model))
         {
-            try
-            {
-                using var noGrad = Engine.NoGrad();
-                using var scope = Engine.Scope();
-                model.Eval();
-                model.Call(sampleInput);
-            }
-            finally
-            {
-                foreach (var (module, training) in modes) module.Train(training);
-            }
+            using (var scope = Engine.Scope()) model.RunInEvaluation(() => model.Call(sampleInput));
             graph = recorder.ToGraphDef();
         }
         Write(_file, EventEncoder.GraphEvent(WallTime(null), 0, graph));

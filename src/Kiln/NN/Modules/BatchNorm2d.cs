@@ -9,6 +9,16 @@ public class BatchNorm2d : BatchNormBase
     {
     }
 
+    /// <summary>
+    /// A lazy batch normalization (PyTorch's <c>LazyBatchNorm2d</c>, Keras's <c>BatchNormalization()</c>):
+    /// the channel count is dimension 1 of its first input, and the weight, bias and running statistics
+    /// are created then. Call the model once, or <see cref="Module.Build(int[])"/> it, before creating an optimizer.
+    /// </summary>
+    public BatchNorm2d(double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool trackRunningStats = true)
+        : base(null, eps, momentum, affine, trackRunningStats)
+    {
+    }
+
     private protected override void CheckRank(Tensor input)
     {
         if (input.Rank != 4) throw InputError($"expected 4-D [N, C, H, W] input, got {input.Rank}-D input {input.Shape}");

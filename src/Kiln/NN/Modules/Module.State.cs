@@ -117,6 +117,7 @@ public abstract partial class Module
     {
         if (!dtype.IsFloatingPoint())
             throw new ArgumentException($"Module.To: parameters can only be converted to a floating-point dtype, not {dtype.Name()}", nameof(dtype));
+        RecordLazyDType(dtype);
         var tensors = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var (_, _, members) in Walk())
             foreach (var m in members)
@@ -179,14 +180,33 @@ public abstract partial class Module
     /// converting dtypes. Every key is checked before anything is copied: a shape mismatch always
     /// throws, and with <paramref name="strict"/> (the default) so do missing and unexpected keys; the
     /// <see cref="KilnException"/> lists them all. Returns the missing and unexpected keys.
+    /// <para>
+    /// An unbuilt lazy layer (<c>new Linear(10)</c>) is first built from the shapes of its saved
+    /// tensors, as PyTorch's lazy modules load, so a saved model loads into a freshly constructed lazy
+    /// one; this draws nothing from the random stream, and a load that throws leaves the layers unbuilt.
+    /// </para>
     /// </summary>
     public LoadStateDictResult LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
-        var expected = StateEntries();
-        var expectedNames = new HashSet<string>();
         var missing = new List<string>();
         var mismatched = new List<string>();
+        var built = BuildLazyFromState(stateDict, missing, mismatched);
+        try
+        {
+            return LoadStateDictInto(stateDict, strict, missing, mismatched);
+        }
+        catch
+        {
+            foreach (var m in built) m.Unbuild();
+            throw;
+        }
+    }
+
+    private LoadStateDictResult LoadStateDictInto(IReadOnlyDictionary<string, Tensor> stateDict, bool strict, List<string> missing, List<string> mismatched)
+    {
+        var expected = StateEntries();
+        var expectedNames = new HashSet<string>();
         foreach (var (name, target) in expected)
         {
             expectedNames.Add(name);

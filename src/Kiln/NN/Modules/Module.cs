@@ -143,14 +143,19 @@ public abstract partial class Module
 
     // ---- naming and errors ----
 
-    /// <summary>The name PyTorch prints for this module type ("ReLU" for <see cref="Relu"/>); the class name by default.</summary>
+    /// <summary>
+    /// The name PyTorch prints for this module type ("ReLU" for <see cref="Relu"/>); the class name by
+    /// default, prefixed with "Lazy" while a lazy layer awaits its first input ("LazyLinear", as
+    /// PyTorch prints its lazy modules).
+    /// </summary>
     protected virtual string TypeName
     {
         get
         {
             var name = GetType().Name;
             int tick = name.IndexOf('`');
-            return tick < 0 ? name : name[..tick];
+            if (tick >= 0) name = name[..tick];
+            return AwaitsInput ? "Lazy" + name : name;
         }
     }
 
@@ -179,6 +184,19 @@ public abstract partial class Module
 
     /// <summary>The path and a description of the module, as error messages begin: <c>model.fc2 (Linear 256->10)</c>.</summary>
     protected string Location => Signature is { } s ? $"{ModulePath} ({TypeName} {s})" : $"{ModulePath} ({TypeName})";
+
+    /// <summary>The type as error messages and summaries name it, with its signature: <c>Linear 256->10</c>, <c>ReLU</c>.</summary>
+    internal string Description => Signature is { } s ? $"{TypeName} {s}" : TypeName;
+
+    /// <summary>The name PyTorch prints for this module's type (<see cref="TypeName"/>), for summaries.</summary>
+    internal string PrintedTypeName => TypeName;
+
+    /// <summary><paramref name="message"/> without the <see cref="Location"/> prefix this module's own errors begin with.</summary>
+    internal string WithoutLocation(string message)
+    {
+        var prefix = Location + ": ";
+        return message.StartsWith(prefix, StringComparison.Ordinal) ? message[prefix.Length..] : message;
+    }
 
     /// <summary>
     /// An error about this module's input, prefixed with <see cref="Location"/>

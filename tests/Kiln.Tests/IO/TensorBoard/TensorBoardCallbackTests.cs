@@ -6,8 +6,8 @@ using Kiln.Tests.Tensors;
 
 namespace Kiln.Tests.IO.TensorBoard;
 
-// Fit is not on main yet: these tests drive the callback's hooks directly, in Fit's order, with a
-// Trainer from the internal Trainer.Compile.
+// Most tests drive the callback's hooks directly, in Fit's order, with a Trainer from the internal
+// Trainer.Compile, so each value is known exactly; one runs it inside a real Fit.
 [Collection(RandomStateCollection.Name)]
 public sealed class TensorBoardCallbackTests : IDisposable
 {
@@ -68,6 +68,27 @@ public sealed class TensorBoardCallbackTests : IDisposable
             ("evaluation_loss_vs_iterations", 4L, 0.75f), ("evaluation_accuracy_vs_iterations", 4L, 0.25f),
             ("epoch_loss", 1L, 1.75f), ("epoch_accuracy", 1L, 0.25f),
         ], Scalars(Events("validation")));
+    }
+
+    [Fact]
+    public void TensorBoard_inside_Fit_logs_every_epoch_and_the_graph()
+    {
+        Engine.ManualSeed(3);
+        var model = new Sequential(new Linear(2, 3), new Relu(), new Linear(3, 1));
+        model.Compile(new Sgd(model.Parameters(), 0.05), Losses.MeanSquaredError);
+        var x = Tensor.Randn([24, 2]);
+        var y = x.Sum([1], keepDim: true);
+        var history = model.Fit(x, y, batchSize: 8, epochs: 3, verbose: 0, validationSplit: 0.25,
+            callbacks: [new Kiln.IO.TensorBoard(_dir)]);
+
+        var train = Events("train");
+        var losses = Scalars(train).Where(v => v.Tag == "epoch_loss").ToList();
+        Assert.Equal([0L, 1L, 2L], losses.Select(v => v.Step));
+        Assert.Equal(history["loss"].Select(v => (float)v), losses.Select(v => v.Value));
+        var validation = Scalars(Events("validation")).Where(v => v.Tag == "epoch_loss").ToList();
+        Assert.Equal(history["val_loss"].Select(v => (float)v), validation.Select(v => v.Value));
+        var graph = Assert.Single(train, e => e.Graph is not null).Graph!;
+        Assert.Equal(3, graph.Nodes.Count(n => n.Op is "Linear" or "ReLU"));
     }
 
     [Fact]
