@@ -216,7 +216,7 @@ public sealed class CompiledFunction : IDisposable
         var arguments = new Tensor[inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
             arguments[i] = Array.IndexOf(arguments, inputs[i], 0, i) >= 0 ? inputs[i].Detach() : inputs[i];
-        var (tracer, results) = GraphTracer.Capture(_name, _function, arguments, StateNames());
+        var (tracer, results) = GraphTracer.Capture(_name, _function, arguments, _module is null ? null : StateNames);
 
         var handedBack = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         var eager = new Tensor[results.Length];
@@ -271,7 +271,7 @@ public sealed class CompiledFunction : IDisposable
     }
 
     /// <summary>A compiled module's parameters and buffers by identity, with their names ("fc1.weight").</summary>
-    private Dictionary<Tensor, string> StateNames()
+    private IReadOnlyDictionary<Tensor, string> StateNames()
     {
         var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
         if (_module is null) return names;

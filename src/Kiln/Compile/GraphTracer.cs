@@ -14,7 +14,10 @@ internal sealed class GraphTracer : ITraceRecorder
 {
     private readonly Graph _graph;
     private readonly Dictionary<Tensor, GraphValue> _values = new(ReferenceEqualityComparer.Instance);
-    private readonly IReadOnlyDictionary<Tensor, string> _stateNames;
+    // A module's parameters and buffers by identity, with their names; listed again when an unknown
+    // tensor turns up, since a lazy layer creates its parameters during its first (traced) call.
+    private readonly Func<IReadOnlyDictionary<Tensor, string>>? _listState;
+    private IReadOnlyDictionary<Tensor, string> _stateNames;
     // Tensors whose values are traced (inputs, parameters, node results), by their memory, to catch
     // tensors made from them without an op (Detach, or a raw view).
     private readonly Dictionary<Storage, List<Tensor>> _tracedMemory = new(ReferenceEqualityComparer.Instance);
@@ -28,11 +31,12 @@ internal sealed class GraphTracer : ITraceRecorder
     private int _capturedParameters;
 
     /// <param name="name">The graph's label.</param>
-    /// <param name="stateNames">A module's parameters and buffers by identity, with their names; empty for a plain function.</param>
-    internal GraphTracer(string name, IReadOnlyDictionary<Tensor, string> stateNames)
+    /// <param name="listState">Lists a module's parameters and buffers by identity, with their names; null for a plain function.</param>
+    internal GraphTracer(string name, Func<IReadOnlyDictionary<Tensor, string>>? listState)
     {
         _graph = new Graph(name);
-        _stateNames = stateNames;
+        _listState = listState;
+        _stateNames = listState?.Invoke() ?? new Dictionary<Tensor, string>();
     }
 
     internal Graph Graph => _graph;
@@ -42,9 +46,9 @@ internal sealed class GraphTracer : ITraceRecorder
     /// its ops; returns the tracer (its graph, not yet optimized) and the function's eager results.
     /// </summary>
     internal static (GraphTracer Tracer, Tensor[] Results) Capture(string name, Func<Tensor[], Tensor[]> function,
-        Tensor[] inputs, IReadOnlyDictionary<Tensor, string> stateNames)
+        Tensor[] inputs, Func<IReadOnlyDictionary<Tensor, string>>? listState)
     {
-        var tracer = new GraphTracer(name, stateNames);
+        var tracer = new GraphTracer(name, listState);
         foreach (var input in inputs) tracer.AddInput(input);
         Tensor[] results;
         var outer = TraceRecorder.Current;
@@ -177,6 +181,7 @@ internal sealed class GraphTracer : ITraceRecorder
             throw Refuse($"a tensor ({GraphPrinter.Spec(TensorSpec.Of(t))}) was made from a traced tensor's memory without an op; " +
                 "the graph cannot follow it. Use the view ops (Reshape, Slice, Permute, ...) instead");
         }
+        if (!_stateNames.ContainsKey(t) && _listState is not null) _stateNames = _listState();
         if (_stateNames.TryGetValue(t, out var name))
             value = _graph.AddParameter(name, t);
         else if (t.RequiresGrad && t.IsLeaf)

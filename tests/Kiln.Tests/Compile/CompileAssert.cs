@@ -37,7 +37,7 @@ internal static class CompileAssert
 
     /// <summary>Traces <paramref name="function"/> on <paramref name="inputs"/> into a graph, before any pass.</summary>
     internal static Graph Trace(Func<Tensor[], Tensor[]> function, params Tensor[] inputs)
-        => GraphTracer.Capture("function", function, inputs, new Dictionary<Tensor, string>()).Tracer.Graph;
+        => GraphTracer.Capture("function", function, inputs, listState: null).Tracer.Graph;
 
     /// <summary>Runs one pass, then the verifier, and returns the graph as text.</summary>
     internal static string AfterPass(Graph graph, GraphPass pass)

@@ -156,4 +156,19 @@ public sealed class CompiledModuleTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => compiled.Call(Tensor.From<long>([1, 2, 3, 10, 0, 4], 2, 3)));
         Assert.Contains("index 10 is out of bounds", e.Message);
     }
+
+    [Fact]
+    public void A_lazy_model_compiled_before_its_first_call_builds_during_the_trace_and_names_its_parameters()
+    {
+        Engine.ManualSeed(10);
+        var model = new Sequential(new Conv2d(4, kernelSize: 3), new Relu(), new Flatten(), new Linear(5));
+        model.Eval();
+        using var compiled = Engine.Compile(model);
+        var x = CompileAssert.Uniform(1, 2, 3, 6, 6);
+        var first = compiled.Call(x);
+        CompileAssert.SameBits(Eager(model, x), first);
+        CompileAssert.SameBits(Eager(model, x), compiled.Call(x));
+        Assert.Contains("param @0.weight: [4,3,3,3] f32", compiled.GraphText);
+        Assert.Contains("param @3.weight: [5,64] f32", compiled.GraphText);
+    }
 }
