@@ -54,7 +54,8 @@ internal static class LocalRunner
             .Concat(EagerWorkloads.All())
             .Concat(ConvWorkloads.All())
             .Concat(ConvKernelWorkloads.All())
-            .Concat(OpsWorkloads.All());
+            .Concat(OpsWorkloads.All())
+            .Concat(CompileWorkloads.All());
         return all.Where(w => options.Groups.Contains(w.Group)
             && (options.Filter is null || w.Name.Contains(options.Filter, StringComparison.OrdinalIgnoreCase)));
     }

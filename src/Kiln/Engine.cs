@@ -1,4 +1,6 @@
 using Kiln.Autograd;
+using Kiln.Compile;
+using Kiln.NN;
 
 namespace Kiln;
 
@@ -56,6 +58,43 @@ public static class Engine
 
     /// <summary>Puts the random stream back to <paramref name="state"/> (from <see cref="GetRngState"/>).</summary>
     public static void SetRngState(RngState state) => RandomState.Set(state);
+
+    /// <summary>
+    /// Compiles <paramref name="function"/> into a graph for fast, allocation-free inference: the first
+    /// call with a new input signature traces it (and returns the eager results), later calls replay
+    /// the optimized graph without running the C# code. See <see cref="CompiledFunction"/> for what
+    /// tracing freezes.
+    /// </summary>
+    public static CompiledFunction Compile(Func<Tensor, Tensor> function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        return new CompiledFunction("function", inputs => [function(inputs[0])], inputCount: 1, module: null);
+    }
+
+    /// <summary>Compiles a two-input function (see <see cref="Compile(Func{Tensor, Tensor})"/>).</summary>
+    public static CompiledFunction Compile(Func<Tensor, Tensor, Tensor> function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        return new CompiledFunction("function", inputs => [function(inputs[0], inputs[1])], inputCount: 2, module: null);
+    }
+
+    /// <summary>Compiles a function of any number of inputs and outputs; call it with <see cref="CompiledFunction.Invoke"/>.</summary>
+    public static CompiledFunction Compile(Func<Tensor[], Tensor[]> function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        return new CompiledFunction("function", function, inputCount: -1, module: null);
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="module"/>'s forward pass. Its parameters and buffers become named graph
+    /// inputs read at every call (training the module eagerly keeps the compiled one current), and its
+    /// training mode is part of the signature: compile a model in <see cref="Module.Eval"/> mode for inference.
+    /// </summary>
+    public static CompiledFunction Compile(Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return new CompiledFunction(module.GetType().Name, inputs => [module.Call(inputs[0])], inputCount: 1, module);
+    }
 
     /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
     public static MemoryStats MemoryStats() => MemoryPool.Stats();

@@ -5,11 +5,14 @@ namespace Kiln.Ops;
 /// <summary>
 /// Runs one op: checks shapes and dtypes through its declaration, runs its forward (or makes its
 /// view), and records it on the autograd tape when gradients are on and an input requires them.
+/// While a trace is capturing on this thread (<see cref="TraceRecorder"/>), each op is also handed
+/// to the recorder; the ops an op's forward runs internally are not.
 /// </summary>
 internal static class Dispatcher
 {
     internal static Tensor Call(OpDef op, OpAttributes attributes, params ReadOnlySpan<Tensor> inputs)
     {
+        if (TraceRecorder.Current is { } recorder) return CallTraced(recorder, op, attributes, inputs);
         var spec = Infer(op, attributes, inputs);
         Tensor output;
         if (op.IsView)
@@ -34,6 +37,7 @@ internal static class Dispatcher
     /// </summary>
     internal static Tensor CallInPlace(OpDef op, OpAttributes attributes, Tensor target, params ReadOnlySpan<Tensor> inputs)
     {
+        if (TraceRecorder.Current is { } recorder) return CallInPlaceTraced(recorder, op, attributes, target, inputs);
         var spec = Infer(op, attributes, inputs);
         if (spec.Shape != target.Shape)
             throw op.Error($"in-place result of shape {spec.Shape} cannot be written into a tensor of shape {target.Shape}", SpecsOf(inputs));
@@ -97,6 +101,23 @@ internal static class Dispatcher
             node.SaveOutput(target);
         }
         return target;
+    }
+
+    /// <summary>Runs the op eagerly with recording off (so its internal ops stay out of the graph), then records it.</summary>
+    private static Tensor CallTraced(ITraceRecorder recorder, OpDef op, OpAttributes attributes, ReadOnlySpan<Tensor> inputs)
+    {
+        Tensor output;
+        using (TraceRecorder.Suspend()) output = Call(op, attributes, inputs);
+        recorder.RecordCall(op, attributes, inputs, output);
+        return output;
+    }
+
+    /// <summary>Lets the recorder record (or refuse) a write that fits the target, then writes with recording off (a misfit fails there, as in eager mode).</summary>
+    private static Tensor CallInPlaceTraced(ITraceRecorder recorder, OpDef op, OpAttributes attributes, Tensor target, ReadOnlySpan<Tensor> inputs)
+    {
+        var spec = Infer(op, attributes, inputs);
+        if (spec.Shape == target.Shape && spec.DType == target.DType) recorder.RecordInPlace(op, attributes, target, inputs);
+        using (TraceRecorder.Suspend()) return CallInPlace(op, attributes, target, inputs);
     }
 
     internal static TensorSpec Infer(OpDef op, OpAttributes attributes, ReadOnlySpan<Tensor> inputs)

@@ -22,6 +22,19 @@ internal static class KilnEnvironment
         }
     }
 
+    /// <summary>
+    /// KILN_DUMP_GRAPH: a directory the graph compiler writes each compiled graph into, after tracing
+    /// and after every pass, or null when unset. Read at each compile, so a program may set it.
+    /// </summary>
+    internal static string? DumpGraphDirectory
+    {
+        get
+        {
+            var text = Environment.GetEnvironmentVariable("KILN_DUMP_GRAPH");
+            return string.IsNullOrWhiteSpace(text) ? null : text;
+        }
+    }
+
     private static int ReadInt(string name, int fallback, int min, int max)
     {
         var text = Environment.GetEnvironmentVariable(name);

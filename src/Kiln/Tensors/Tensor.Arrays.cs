@@ -61,6 +61,7 @@ public sealed partial class Tensor
 
     private void CopyToArray<T>(Array result) where T : unmanaged
     {
+        Kiln.Ops.TraceRecorder.Current?.ReadingValues(this, $"ToArray{result.Rank}D()");
         CheckType<T>();
         var c = IsContiguous ? this : Contiguous();
         try { c.Span<T>().CopyTo(ElementsOf<T>(result)); }

@@ -169,6 +169,7 @@ public sealed partial class Tensor
     /// <summary>The elements in row-major order. <typeparamref name="T"/> must match <see cref="DType"/>.</summary>
     public T[] ToArray<T>() where T : unmanaged
     {
+        TraceRecorder.Current?.ReadingValues(this, "ToArray()");
         var c = IsContiguous ? this : Contiguous();
         try { return c.Span<T>().ToArray(); }
         finally { if (!ReferenceEquals(c, this)) c.Dispose(); }
@@ -177,6 +178,7 @@ public sealed partial class Tensor
     /// <summary>The value of a one-element tensor.</summary>
     public T Item<T>() where T : unmanaged
     {
+        TraceRecorder.Current?.ReadingValues(this, "Item()");
         if (NumElements != 1)
             throw new KilnShapeException($"Item() needs a tensor with one element, but this one has shape {Shape}");
         unsafe { CheckType<T>(); return *(T*)DataPointer; }
@@ -185,6 +187,7 @@ public sealed partial class Tensor
     /// <summary>The value of a one-element tensor, as a double whatever the dtype.</summary>
     public double Item()
     {
+        TraceRecorder.Current?.ReadingValues(this, "Item()");
         if (NumElements != 1)
             throw new KilnShapeException($"Item() needs a tensor with one element, but this one has shape {Shape}");
         unsafe

@@ -68,6 +68,7 @@ public sealed partial class Tensor
     private void IndexPut(TensorIndex[] indices, Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        TraceRecorder.Current?.WritingUntracked(this, "index assignment");
         if (GradMode.IsEnabled && (RequiresGrad || value.RequiresGrad))
             throw new KilnAutogradException(
                 $"assignment through an index into a tensor of shape {Shape} is not tracked by autograd; do it inside Engine.NoGrad(), or build the tensor with Cat or Stack");

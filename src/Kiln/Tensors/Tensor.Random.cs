@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Kiln.Kernels.Cpu;
+using Kiln.Ops;
 
 namespace Kiln;
 
@@ -9,6 +10,7 @@ public sealed partial class Tensor
     public static Tensor Rand(ReadOnlySpan<int> shape, DType dtype = DType.Float32)
     {
         RequireFloat("Rand", dtype);
+        TraceRecorder.Current?.DrawingRandom("Rand");
         var t = Empty(shape, dtype);
         if (dtype == DType.Float32) FillRandom<float>(t, PhiloxRandom.FloatPerCounter, PhiloxRandom.FillUniform);
         else FillRandom<double>(t, PhiloxRandom.WidePerCounter, PhiloxRandom.FillUniform);
@@ -19,6 +21,7 @@ public sealed partial class Tensor
     public static Tensor Randn(ReadOnlySpan<int> shape, DType dtype = DType.Float32)
     {
         RequireFloat("Randn", dtype);
+        TraceRecorder.Current?.DrawingRandom("Randn");
         var t = Empty(shape, dtype);
         if (dtype == DType.Float32) FillRandom<float>(t, PhiloxRandom.FloatPerCounter, PhiloxRandom.FillNormal);
         else FillRandom<double>(t, PhiloxRandom.WidePerCounter, PhiloxRandom.FillNormal);
@@ -53,6 +56,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"RandInt: dtype must be int64, int32, float32 or float64, not {dtype.Name()}");
         if (dtype == DType.Int32 && (low < int.MinValue || high - 1 > int.MaxValue))
             throw new ArgumentException($"RandInt: [{low}, {high}) does not fit in int32");
+        TraceRecorder.Current?.DrawingRandom("RandInt");
         ulong range = unchecked((ulong)high - (ulong)low);
         var t = Empty(shape, DType.Int64);
         FillRandom<long>(t, PhiloxRandom.WidePerCounter,

@@ -146,6 +146,22 @@ public sealed partial class Tensor : IDisposable
         if (!DType.IsFloatingPoint()) _requiresGrad = false;
     }
 
+    /// <summary>
+    /// Points this tensor at <paramref name="source"/>'s memory, starting at element <paramref name="offset"/>,
+    /// keeping its shape, strides and dtype. A compiled graph keeps one view object per view of a
+    /// per-call tensor (an input, a returned result) and re-aims it at each call instead of making a new view.
+    /// </summary>
+    internal void RebindView(Tensor source, int offset)
+    {
+        var storage = source.LiveStorage;
+        if (!ReferenceEquals(storage, _storage))
+        {
+            storage.AddRef();
+            Interlocked.Exchange(ref _storage, storage)?.Release();
+        }
+        OffsetElements = offset;
+    }
+
     internal bool SharesStorageWith(Tensor other) => ReferenceEquals(_storage, other._storage);
 
     // ---- autograd state ----

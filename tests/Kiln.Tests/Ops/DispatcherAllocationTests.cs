@@ -13,7 +13,7 @@ public sealed class DispatcherAllocationTests
     private const int Calls = 1000;
 
     /// <summary>Bytes of one Tensor object plus one Storage object, measured on this runtime.</summary>
-    private static long ResultObjectBytes()
+    internal static long ResultObjectBytes()
     {
         using var t = Tensor.From<float>([1f], 1);
         long before = GC.GetAllocatedBytesForCurrentThread();

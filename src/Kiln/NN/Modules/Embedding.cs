@@ -55,8 +55,11 @@ public class Embedding : Module
     public override Tensor Forward(Tensor input)
     {
         if (input.DType != DType.Int64) throw InputError($"indices must be int64, got {input.DType.Name()} {input.Shape}");
+        // The range check reads values, so a trace runs it once and leaves it out of the graph;
+        // the graph's IndexSelect still refuses an index out of range at every call.
         if (input.NumElements > 0)
         {
+            using var untraced = Kiln.Ops.TraceRecorder.Suspend();
             long min = input.Min().Item<long>(), max = input.Max().Item<long>();
             if (min < 0 || max >= NumEmbeddings)
                 throw InputError($"index {(min < 0 ? min : max)} is out of range for {NumEmbeddings} embeddings");

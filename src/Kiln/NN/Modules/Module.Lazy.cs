@@ -117,8 +117,8 @@ public abstract partial class Module
     /// <summary>
     /// Builds this lazy layer for <paramref name="inputSize"/> unless it is built already: once, under
     /// a lock, without recording gradients, with the parameters taken out of every scope, and
-    /// converted to the dtype an earlier <see cref="To"/> asked for. Call it from Forward before the
-    /// input checks.
+    /// converted to the dtype an earlier <see cref="To"/> asked for, and outside any trace. Call it
+    /// from Forward before the input checks.
     /// </summary>
     private protected void BuildOnce(int inputSize)
     {
@@ -126,7 +126,11 @@ public abstract partial class Module
         {
             if (!AwaitsInput) return;
             if (inputSize <= 0) throw InputError($"cannot build the lazy layer from an input of size {inputSize}");
-            using (Engine.NoGrad()) Materialize(inputSize, initialize: true);
+            // A first call being traced (Engine.Compile) builds the layer for real: its parameters
+            // are drawn here, outside the graph, and the graph reads them as parameters.
+            using (Kiln.Ops.TraceRecorder.Suspend())
+            using (Engine.NoGrad())
+                Materialize(inputSize, initialize: true);
             if (_lazyDType != DType.Float32) To(_lazyDType);
             _awaitsInput = false;
         }

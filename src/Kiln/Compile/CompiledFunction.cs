@@ -1,0 +1,289 @@
+using Kiln.NN;
+using Kiln.Ops;
+
+namespace Kiln.Compile;
+
+/// <summary>
+/// A function or module compiled into a graph (made by <c>Engine.Compile</c>). The first call with a
+/// new input signature (shapes, dtypes, layouts, grad mode, a module's training mode) runs the code
+/// eagerly while recording its ops, so it returns the eager results; the graph is then optimized and
+/// its memory planned. Later calls with that signature replay the graph without running the code:
+/// no dispatch, no autograd, and no allocation beyond the returned tensors (none with
+/// <see cref="CallInto"/>). A new signature traces again; the last few signatures are kept.
+/// <para>
+/// Compiled functions compute values for inference: results never require grad, and a call with an
+/// input that requires grad while gradients are on is refused (train with the eager code). A
+/// module's parameters and buffers are read at every call, so training the module eagerly and then
+/// calling the compiled one sees the new weights. Every other tensor the code captures or creates is
+/// frozen at its traced value, and C# control flow is frozen along the path the trace took: see the
+/// tracer's limits (a value read with Item() during tracing is refused). Returned tensors are always
+/// new tensors the caller owns. Calls run one at a time.
+/// </para>
+/// </summary>
+public sealed class CompiledFunction : IDisposable
+{
+    /// <summary>How many traced signatures are kept; the least recently used goes first.</summary>
+    internal const int MaxSignatures = 8;
+
+    private readonly string _name;
+    private readonly Func<Tensor[], Tensor[]> _function;
+    private readonly Module? _module;
+    // The number of inputs every call takes, or -1 for a function of a tensor array (any number).
+    private readonly int _inputCount;
+    private readonly List<CompiledGraph> _graphs = new();
+    private readonly object _gate = new();
+    private CompiledGraph? _latest;
+    private bool _disposed;
+
+    internal CompiledFunction(string name, Func<Tensor[], Tensor[]> function, int inputCount, Module? module)
+    {
+        _name = name;
+        _inputCount = inputCount;
+        _function = function;
+        _module = module;
+    }
+
+    /// <summary>How many times the code has been traced (once per new input signature): a count that keeps growing means shapes keep changing.</summary>
+    public int TraceCount { get; private set; }
+
+    /// <summary>The optimized graph of the most recent traced signature, as text (for reading and debugging).</summary>
+    public string GraphText
+    {
+        get
+        {
+            lock (_gate)
+                return _latest?.Graph.ToString() ?? throw new InvalidOperationException($"{_name} has not been called yet: its graph is traced at the first call");
+        }
+    }
+
+    /// <summary>Runs a one-input, one-output function on <paramref name="input"/>.</summary>
+    public Tensor Call(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Tensor? result = null;
+        Run(new ReadOnlySpan<Tensor>(in input), new Span<Tensor?>(ref result), intoOutputs: false);
+        return result!;
+    }
+
+    /// <summary>Runs a two-input, one-output function.</summary>
+    public Tensor Call(Tensor input0, Tensor input1)
+    {
+        ArgumentNullException.ThrowIfNull(input0);
+        ArgumentNullException.ThrowIfNull(input1);
+        Tensor? result = null;
+        ReadOnlySpan<Tensor> inputs = [input0, input1];
+        Run(inputs, new Span<Tensor?>(ref result), intoOutputs: false);
+        return result!;
+    }
+
+    /// <summary>
+    /// Runs a one-input, one-output function and writes the result into <paramref name="output"/>
+    /// (contiguous, of the result's shape and dtype, sharing no memory with the input), so a steady
+    /// stream of calls allocates nothing at all.
+    /// </summary>
+    public void CallInto(Tensor input, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        Tensor? result = output;
+        Run(new ReadOnlySpan<Tensor>(in input), new Span<Tensor?>(ref result), intoOutputs: true);
+    }
+
+    /// <summary>Runs the function on any number of inputs and returns all its results.</summary>
+    public Tensor[] Invoke(params Tensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        foreach (var t in inputs) ArgumentNullException.ThrowIfNull(t, nameof(inputs));
+        bool grad = CheckInputs(inputs);
+        if (TraceRecorder.Current is not null) return _function((Tensor[])inputs.Clone());
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            bool training = _module?.IsTraining ?? false;
+            if (Find(inputs, grad, training) is not { } graph) return Trace(inputs, grad, training);
+            var outputs = new Tensor?[graph.Executor.OutputCount];
+            using (new GradModeScope(enabled: false))
+                graph.Executor.Run(inputs, outputs, intoOutputs: false);
+            return outputs!;
+        }
+    }
+
+    /// <summary>Runs the function and writes its results into <paramref name="outputs"/> (each checked as in <see cref="CallInto"/>).</summary>
+    public void InvokeInto(Tensor[] inputs, Tensor[] outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        foreach (var t in inputs) ArgumentNullException.ThrowIfNull(t, nameof(inputs));
+        foreach (var t in outputs) ArgumentNullException.ThrowIfNull(t, nameof(outputs));
+        var results = new Tensor?[outputs.Length];
+        outputs.CopyTo(results, 0);
+        Run(inputs, results, intoOutputs: true);
+    }
+
+    /// <summary>Releases the planned memory and constants of every traced signature.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var g in _graphs) g.Dispose();
+            _graphs.Clear();
+            _latest = null;
+            _disposed = true;
+        }
+    }
+
+    /// <summary>Refuses disposed inputs and inputs that require grad while gradients are on; returns the grad mode.</summary>
+    private bool CheckInputs(ReadOnlySpan<Tensor> inputs)
+    {
+        if (_inputCount >= 0 && inputs.Length != _inputCount)
+            throw new ArgumentException($"{_name} takes {_inputCount} input{(_inputCount == 1 ? "" : "s")}, got {inputs.Length}");
+        for (int i = 0; i < inputs.Length; i++)
+            if (inputs[i].IsDisposed) throw new ObjectDisposedException(nameof(Tensor), $"{_name}: input {i} was disposed");
+        bool grad = GradMode.IsEnabled;
+        if (grad)
+            for (int i = 0; i < inputs.Length; i++)
+                if (inputs[i].RequiresGrad)
+                    throw new KilnException($"{_name}: input {i} ({GraphPrinter.Spec(TensorSpec.Of(inputs[i]))}) requires grad, but compiled " +
+                        "functions run inference only for now (no gradient flows through them). Call it under Engine.NoGrad(), " +
+                        "or call the eager code to train");
+        return grad;
+    }
+
+    private void Run(ReadOnlySpan<Tensor> inputs, Span<Tensor?> outputs, bool intoOutputs)
+    {
+        bool grad = CheckInputs(inputs);
+        // Called while another function traces: run the code, so the outer trace records its ops.
+        if (TraceRecorder.Current is not null)
+        {
+            if (intoOutputs)
+                throw new KilnException($"{_name}: writing results into given tensors is not supported while another function traces; use Call");
+            var eager = _function(inputs.ToArray());
+            CheckCount(eager.Length, outputs.Length);
+            for (int k = 0; k < eager.Length; k++) outputs[k] = eager[k];
+            return;
+        }
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            bool training = _module?.IsTraining ?? false;
+            if (Find(inputs, grad, training) is not { } graph)
+            {
+                var results = Trace(inputs, grad, training);
+                CheckCount(results.Length, outputs.Length);
+                if (intoOutputs) CheckOutputs(_latest!, inputs, outputs);
+                for (int k = 0; k < results.Length; k++)
+                {
+                    if (intoOutputs) Dispatcher.CopyInto(results[k], outputs[k]!);
+                    else outputs[k] = results[k];
+                }
+                return;
+            }
+            CheckCount(graph.Executor.OutputCount, outputs.Length);
+            if (intoOutputs) CheckOutputs(graph, inputs, outputs);
+            using (new GradModeScope(enabled: false))
+                graph.Executor.Run(inputs, outputs, intoOutputs);
+        }
+    }
+
+    /// <summary>The graph traced for this signature (moved to the front), or null. A graph whose parameters changed layout is dropped.</summary>
+    private CompiledGraph? Find(ReadOnlySpan<Tensor> inputs, bool grad, bool training)
+    {
+        for (int i = 0; i < _graphs.Count; i++)
+        {
+            var g = _graphs[i];
+            if (!g.Signature.Matches(inputs, grad, training)) continue;
+            _graphs.RemoveAt(i);
+            if (!g.ParametersUnchanged())
+            {
+                g.Dispose();
+                if (ReferenceEquals(_latest, g)) _latest = null;
+                return null;
+            }
+            _graphs.Insert(0, g);
+            return g;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Runs the code on <paramref name="inputs"/> while recording, compiles the graph for this
+    /// signature and returns the eager results (copied where a result is not a new tensor of its own:
+    /// an input, a view, a captured tensor, or the same tensor twice).
+    /// </summary>
+    private Tensor[] Trace(ReadOnlySpan<Tensor> inputs, bool grad, bool training)
+    {
+        // One tensor passed twice traces as two inputs (later calls may pass two different tensors).
+        var arguments = new Tensor[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+            arguments[i] = Array.IndexOf(arguments, inputs[i], 0, i) >= 0 ? inputs[i].Detach() : inputs[i];
+        var (tracer, results) = GraphTracer.Capture(_name, _function, arguments, _module is null ? null : StateNames);
+
+        var handedBack = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var eager = new Tensor[results.Length];
+        for (int k = 0; k < results.Length; k++)
+        {
+            var r = results[k];
+            bool own = tracer.Lookup(r) is { Kind: ValueKind.Node, IsView: false } && handedBack.Add(r);
+            eager[k] = own ? r : CopyOf(r);
+        }
+
+        var graph = tracer.Graph;
+        PassPipeline.Run(graph, PassPipeline.Default(), KilnEnvironment.DumpGraphDirectory);
+        var compiled = new CompiledGraph(TraceSignature.Of(arguments, grad, training), graph, new GraphExecutor(graph, MemoryPlanningPass.Plan(graph)));
+        _graphs.Insert(0, compiled);
+        while (_graphs.Count > MaxSignatures)
+        {
+            _graphs[^1].Dispose();
+            _graphs.RemoveAt(_graphs.Count - 1);
+        }
+        _latest = compiled;
+        TraceCount++;
+        return eager;
+    }
+
+    private void CheckCount(int results, int expected)
+    {
+        if (results != expected)
+            throw new ArgumentException($"{_name} returns {results} tensors, but this call takes {expected}; use Invoke for any number of results");
+    }
+
+    /// <summary>Checks that each caller tensor fits its result: contiguous, the right spec, no memory shared with an input or parameter.</summary>
+    private void CheckOutputs(CompiledGraph compiled, ReadOnlySpan<Tensor> inputs, Span<Tensor?> outputs)
+    {
+        var executor = compiled.Executor;
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            var o = outputs[k]!;
+            var spec = executor.OutputSpec(k);
+            if (o.IsDisposed) throw new ObjectDisposedException(nameof(Tensor), $"{_name}: output {k} was disposed");
+            if (TensorSpec.Of(o) != spec || !o.IsContiguous)
+                throw new ArgumentException($"{_name}: output {k} must be a contiguous {GraphPrinter.Spec(spec)} tensor, got {GraphPrinter.Spec(TensorSpec.Of(o))}{(o.IsContiguous ? "" : " (strided)")}");
+            foreach (var input in inputs)
+                if (o.SharesStorageWith(input))
+                    throw new ArgumentException($"{_name}: output {k} shares memory with an input; pass a tensor of its own");
+            for (int j = 0; j < k; j++)
+                if (o.SharesStorageWith(outputs[j]!))
+                    throw new ArgumentException($"{_name}: outputs {j} and {k} share memory; pass tensors of their own");
+            foreach (var p in compiled.Graph.Parameters)
+                if (o.SharesStorageWith(p.Data!))
+                    throw new ArgumentException($"{_name}: output {k} shares memory with the parameter '{p.Name}'; pass a tensor of its own");
+        }
+    }
+
+    /// <summary>A compiled module's parameters and buffers by identity, with their names ("fc1.weight").</summary>
+    private IReadOnlyDictionary<Tensor, string> StateNames()
+    {
+        var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
+        if (_module is null) return names;
+        foreach (var (name, p) in _module.NamedParameters()) names.TryAdd(p, name);
+        foreach (var (name, b) in _module.NamedBuffers()) names.TryAdd(b, name);
+        return names;
+    }
+
+    private static Tensor CopyOf(Tensor t)
+    {
+        var copy = Tensor.Empty(t.ShapeArray, t.DType);
+        Dispatcher.CopyInto(t, copy);
+        return copy;
+    }
+}

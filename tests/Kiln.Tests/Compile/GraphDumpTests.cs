@@ -1,0 +1,57 @@
+using Kiln.Compile;
+using static Kiln.Tests.Compile.CompileAssert;
+
+namespace Kiln.Tests.Compile;
+
+public sealed class GraphDumpTests
+{
+    [Fact]
+    public void The_pipeline_writes_the_graph_after_tracing_and_after_each_pass()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "kiln-dump-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var graph = Trace(xs => [(xs[0] * 1.0).Exp()], Uniform(1, 3));
+            PassPipeline.Run(graph, PassPipeline.Default(), directory);
+            var files = Directory.GetFiles(directory).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
+            Assert.Equal(5, files.Length);
+            Assert.Matches(@"^function-\d+\.00-Trace\.txt$", files[0]);
+            Assert.EndsWith(".01-ConstantFolding.txt", files[1]);
+            Assert.EndsWith(".02-AlgebraicSimplification.txt", files[2]);
+            Assert.EndsWith(".03-CommonSubexpressionElimination.txt", files[3]);
+            Assert.EndsWith(".04-DeadCodeElimination.txt", files[4]);
+            Assert.Contains("Mul(%in0, %c0)", File.ReadAllText(Path.Combine(directory, files[0])));
+            Assert.Equal(graph.ToString(), File.ReadAllText(Path.Combine(directory, files[4])));
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void KILN_DUMP_GRAPH_names_the_directory_compiles_dump_into()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "kiln-dump-" + Guid.NewGuid().ToString("N"));
+        Environment.SetEnvironmentVariable("KILN_DUMP_GRAPH", directory);
+        try
+        {
+            using var compiled = Engine.Compile(x => x.Erf().Softplus());
+            compiled.Call(Uniform(1, 3));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("KILN_DUMP_GRAPH", null);
+        }
+        try
+        {
+            // Other tests may compile while the variable is set; this graph's files are the ones with Erf.
+            var mine = Directory.GetFiles(directory).Where(f => File.ReadAllText(f).Contains("Erf(%in0)")).ToArray();
+            Assert.Equal(5, mine.Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
