@@ -1,5 +1,6 @@
 using Kiln.Data;
 using Kiln.IO;
+using Kiln.Models;
 using Kiln.NN;
 using Kiln.Optim;
 using Kiln.Tests.Tensors;
@@ -45,6 +46,34 @@ public sealed class ReadmeExampleTests
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Readme_keras_style_example_fits_evaluates_saves_and_loads_without_code()
+    {
+        var dir = Directory.CreateTempSubdirectory("kiln-readme-keras-").FullName;
+        try
+        {
+            Engine.ManualSeed(42);
+            var x = Tensor.Randn([4096, 20]);
+            var y = x.MatMul(Tensor.Randn([20, 3])).ArgMax(1);
+
+            var keras = new Sequential(new Linear(64), new Relu(), new Linear(3));   // input sizes inferred
+            keras.Compile(new Adam(lr: 1e-2), Losses.CrossEntropy, Metrics.Accuracy);
+            var history = keras.Fit(x, y, batchSize: 64, epochs: 5, validationSplit: 0.1, verbose: 0,
+                                    callbacks: [new EarlyStopping(patience: 2), new Kiln.IO.TensorBoard(Path.Combine(dir, "runs"))]);
+            double accuracy = keras.Evaluate(x, y, verbose: 0)["accuracy"];
+            keras.Save(Path.Combine(dir, "model.kmodel"));
+
+            Assert.True(accuracy > 0.9, $"accuracy {accuracy:P1}");
+            Assert.True(history["val_accuracy"][^1] > 0.9, $"validation accuracy {history["val_accuracy"][^1]:P1}");
+            var loaded = SavedModel.Load(Path.Combine(dir, "model.kmodel"));
+            Assert.Equal(keras.Predict(x).ToArray<float>(), loaded.Predict(x).ToArray<float>());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 }
