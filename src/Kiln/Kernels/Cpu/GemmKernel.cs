@@ -14,12 +14,29 @@ namespace Kiln.Kernels.Cpu;
 /// </summary>
 internal static unsafe class GemmKernel
 {
-    /// <summary>The widest microkernel family the hardware accelerates.</summary>
+    /// <summary>
+    /// The fastest microkernel family on this CPU: the widest the hardware accelerates, except on AMD
+    /// Zen 4, which runs each 512-bit FMA as two 256-bit halves: there the Vector256 kernel measured
+    /// 12-14% faster at 1024-2048 and 7% on (64x784)(784x256) (bench/results/2026-12-06-cpu.md).
+    /// </summary>
     internal static GemmTier BestTier { get; } =
-        Vector512.IsHardwareAccelerated ? GemmTier.Vector512
+        Vector512.IsHardwareAccelerated && !SplitsWideVectors() ? GemmTier.Vector512
         : Vector256.IsHardwareAccelerated && Fma.IsSupported ? GemmTier.Vector256
         : Vector128.IsHardwareAccelerated ? GemmTier.Vector128
         : GemmTier.Scalar;
+
+    /// <summary>True on an AMD family 19h (Zen 3/Zen 4) CPU, whose vector units are 256 bits wide.</summary>
+    private static bool SplitsWideVectors()
+    {
+        if (!X86Base.IsSupported) return false;
+        var (_, vendor1, vendor3, vendor2) = X86Base.CpuId(0, 0);
+        bool amd = vendor1 == 0x68747541 && vendor2 == 0x69746E65 && vendor3 == 0x444D4163; // "AuthenticAMD"
+        if (!amd) return false;
+        int signature = X86Base.CpuId(1, 0).Eax;
+        int family = (signature >> 8) & 0xF;
+        if (family == 0xF) family += (signature >> 20) & 0xFF;
+        return family == 0x19;
+    }
 
     internal static void Multiply(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, float beta = 0f)
