@@ -1,4 +1,5 @@
 using Kiln.Data;
+using Kiln.NN;
 
 namespace Kiln.Models;
 

@@ -64,8 +64,7 @@ public abstract partial class Module
     /// </summary>
     internal T RunInEvaluation<T>(Func<T> run)
     {
-        var modes = new List<(Module Module, bool Training)>();
-        foreach (var m in Modules()) modes.Add((m, m._training));
+        var modes = TrainingModes.Capture(this);
         try
         {
             Eval();
@@ -73,7 +72,7 @@ public abstract partial class Module
         }
         finally
         {
-            foreach (var (m, training) in modes) m._training = training;
+            modes.Restore();
         }
     }
 

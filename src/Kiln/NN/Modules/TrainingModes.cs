@@ -1,9 +1,7 @@
-using Kiln.NN;
-
-namespace Kiln.Models;
+namespace Kiln.NN;
 
 /// <summary>
-/// The training flag of every module of a model, taken before Fit, Evaluate or Predict switch the model
+/// The training flag of every module of a model, taken before a dry run, Fit, Evaluate or Predict switch the model
 /// to one mode, and put back after them, so a model leaves as it came (a batch-norm layer a user froze
 /// with Eval() stays frozen after an Evaluate).
 /// </summary>
