@@ -1,5 +1,6 @@
 using Kiln.Autograd;
 using Kiln.Compile;
+using Kiln.IO;
 using Kiln.NN;
 
 namespace Kiln;
@@ -95,6 +96,13 @@ public static class Engine
         ArgumentNullException.ThrowIfNull(module);
         return new CompiledFunction(module.GetType().Name, inputs => [module.Call(inputs[0])], inputCount: 1, module);
     }
+
+    /// <summary>
+    /// Loads a compiled graph saved with <c>compiled.Save("model.kiln")</c> (see <see cref="KilnGraphFile"/>):
+    /// it runs with only the Kiln assembly, without the code or module classes that built it.
+    /// </summary>
+    /// <exception cref="KilnFormatException">The file is not a valid .kiln file.</exception>
+    public static CompiledFunction Load(string path) => KilnGraphFile.Load(path);
 
     /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
     public static MemoryStats MemoryStats() => MemoryPool.Stats();

@@ -19,6 +19,12 @@ namespace Kiln.Compile;
 /// tracer's limits (a value read with Item() during tracing is refused). Returned tensors are always
 /// new tensors the caller owns. Calls run one at a time.
 /// </para>
+/// <para>
+/// A compiled function is saved with <c>compiled.Save("model.kiln")</c> (its most recent signature's
+/// graph and weights) and loaded with <c>Engine.Load</c>: the loaded function has no code behind it
+/// and runs the saved signature only; a call with other shapes or dtypes is refused with an error
+/// naming the expected and given ones.
+/// </para>
 /// </summary>
 public sealed class CompiledFunction : IDisposable
 {
@@ -26,7 +32,10 @@ public sealed class CompiledFunction : IDisposable
     internal const int MaxSignatures = 8;
 
     private readonly string _name;
-    private readonly Func<Tensor[], Tensor[]> _function;
+    // Null for a function loaded from a file: it runs its saved graph and nothing else.
+    private readonly Func<Tensor[], Tensor[]>? _function;
+    // Tensors a loaded function owns (its weights), released by Dispose.
+    private readonly IReadOnlyList<Tensor> _owned = [];
     private readonly Module? _module;
     // The number of inputs every call takes, or -1 for a function of a tensor array (any number).
     private readonly int _inputCount;
@@ -41,6 +50,30 @@ public sealed class CompiledFunction : IDisposable
         _inputCount = inputCount;
         _function = function;
         _module = module;
+    }
+
+    /// <summary>A function that runs <paramref name="loaded"/> (read from a file), owning <paramref name="owned"/>.</summary>
+    internal CompiledFunction(CompiledGraph loaded, IReadOnlyList<Tensor> owned)
+    {
+        _name = loaded.Graph.Name;
+        _inputCount = loaded.Graph.Inputs.Count;
+        _owned = owned;
+        _graphs.Add(loaded);
+        _latest = loaded;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="read"/> with the portable graph (before lowering) of the most recent
+    /// signature, while no call or Dispose can change it: what a <c>.kiln</c> file saves.
+    /// </summary>
+    internal void ReadPortableGraph(Action<Graph> read)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            read(_latest?.Portable ?? throw new InvalidOperationException(
+                $"{_name} has not been called yet: call it once on an example input, so its graph is traced, before saving it"));
+        }
     }
 
     /// <summary>How many times the code has been traced (once per new input signature): a count that keeps growing means shapes keep changing.</summary>
@@ -95,12 +128,21 @@ public sealed class CompiledFunction : IDisposable
         ArgumentNullException.ThrowIfNull(inputs);
         foreach (var t in inputs) ArgumentNullException.ThrowIfNull(t, nameof(inputs));
         bool grad = CheckInputs(inputs);
-        if (TraceRecorder.Current is not null) return _function((Tensor[])inputs.Clone());
+        if (TraceRecorder.Current is not null) return RunForOuterTrace(inputs);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             bool training = _module?.IsTraining ?? false;
-            if (Find(inputs, grad, training) is not { } graph) return Trace(inputs, grad, training);
+            if (Find(inputs, grad, training) is not { } graph)
+            {
+                if (_function is null)
+                {
+                    var results = new Tensor?[_latest!.Executor.OutputCount];
+                    RunLoaded(inputs, results, intoOutputs: false);
+                    return results!;
+                }
+                return Trace(inputs, grad, training);
+            }
             var outputs = new Tensor?[graph.Executor.OutputCount];
             using (new GradModeScope(enabled: false))
                 graph.Executor.Run(inputs, outputs, intoOutputs: false);
@@ -127,6 +169,7 @@ public sealed class CompiledFunction : IDisposable
         {
             foreach (var g in _graphs) g.Dispose();
             _graphs.Clear();
+            foreach (var t in _owned) t.Dispose();
             _latest = null;
             _disposed = true;
         }
@@ -157,7 +200,7 @@ public sealed class CompiledFunction : IDisposable
         {
             if (intoOutputs)
                 throw new KilnException($"{_name}: writing results into given tensors is not supported while another function traces; use Call");
-            var eager = _function(inputs.ToArray());
+            var eager = RunForOuterTrace(inputs.ToArray());
             CheckCount(eager.Length, outputs.Length);
             for (int k = 0; k < eager.Length; k++) outputs[k] = eager[k];
             return;
@@ -168,6 +211,11 @@ public sealed class CompiledFunction : IDisposable
             bool training = _module?.IsTraining ?? false;
             if (Find(inputs, grad, training) is not { } graph)
             {
+                if (_function is null)
+                {
+                    RunLoaded(inputs, outputs, intoOutputs);
+                    return;
+                }
                 var results = Trace(inputs, grad, training);
                 CheckCount(results.Length, outputs.Length);
                 if (intoOutputs) CheckOutputs(_latest!, inputs, outputs);
@@ -210,13 +258,79 @@ public sealed class CompiledFunction : IDisposable
     /// signature and returns the eager results (copied where a result is not a new tensor of its own:
     /// an input, a view, a captured tensor, or the same tensor twice).
     /// </summary>
+    /// <summary>
+    /// Runs the code while another function traces, so the outer trace records its ops: the C# code,
+    /// or for a loaded function its saved graph op by op through the dispatcher.
+    /// </summary>
+    private Tensor[] RunForOuterTrace(Tensor[] inputs)
+    {
+        if (_function is not null) return _function(inputs);
+        Graph graph;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            graph = _latest!.Portable;
+        }
+        CheckLoadedSpecs(graph, inputs);
+        var values = new Dictionary<GraphValue, Tensor>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < inputs.Length; i++) values[graph.Inputs[i]] = inputs[i];
+        foreach (var p in graph.Parameters) values[p] = p.Data!;
+        foreach (var c in graph.Constants) values[c] = c.Data!;
+        foreach (var node in graph.Nodes)
+        {
+            var arguments = new Tensor[node.Inputs.Length];
+            for (int i = 0; i < arguments.Length; i++) arguments[i] = values[node.Inputs[i]];
+            values[node.Output] = Dispatcher.Call(node.Op, node.Attributes, arguments);
+        }
+        var results = new Tensor[graph.Outputs.Count];
+        for (int k = 0; k < results.Length; k++) results[k] = values[graph.Outputs[k]];
+        return results;
+    }
+
+    /// <summary>
+    /// A loaded function called with inputs its saved signature does not match: inputs of the saved
+    /// shapes and dtypes that are not row-major run on contiguous copies; anything else is refused.
+    /// </summary>
+    private void RunLoaded(ReadOnlySpan<Tensor> inputs, Span<Tensor?> outputs, bool intoOutputs)
+    {
+        var loaded = _latest!;
+        CheckLoadedSpecs(loaded.Graph, inputs);
+        var dense = new Tensor[inputs.Length];
+        try
+        {
+            for (int i = 0; i < inputs.Length; i++) dense[i] = Graph.IsRowMajor(inputs[i]) ? inputs[i] : CopyOf(inputs[i]);
+            CheckCount(loaded.Executor.OutputCount, outputs.Length);
+            if (intoOutputs) CheckOutputs(loaded, dense, outputs);
+            using (new GradModeScope(enabled: false))
+                loaded.Executor.Run(dense, outputs, intoOutputs);
+        }
+        finally
+        {
+            for (int i = 0; i < inputs.Length; i++)
+                if (dense[i] is { } d && !ReferenceEquals(d, inputs[i])) d.Dispose();
+        }
+    }
+
+    private void CheckLoadedSpecs(Graph graph, ReadOnlySpan<Tensor> inputs)
+    {
+        bool same = inputs.Length == graph.Inputs.Count;
+        for (int i = 0; same && i < inputs.Length; i++) same = TensorSpec.Of(inputs[i]) == graph.Inputs[i].Spec;
+        if (same) return;
+        var expected = new string[graph.Inputs.Count];
+        for (int i = 0; i < expected.Length; i++) expected[i] = GraphPrinter.Spec(graph.Inputs[i].Spec);
+        var given = new string[inputs.Length];
+        for (int i = 0; i < given.Length; i++) given[i] = GraphPrinter.Spec(TensorSpec.Of(inputs[i]));
+        throw new ArgumentException($"{_name} was loaded from a file and runs only the signature it was saved with: it takes " +
+            $"({string.Join(", ", expected)}), got ({string.Join(", ", given)}). Save the compiled function after calling it with these shapes to run them");
+    }
+
     private Tensor[] Trace(ReadOnlySpan<Tensor> inputs, bool grad, bool training)
     {
         // One tensor passed twice traces as two inputs (later calls may pass two different tensors).
         var arguments = new Tensor[inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
             arguments[i] = Array.IndexOf(arguments, inputs[i], 0, i) >= 0 ? inputs[i].Detach() : inputs[i];
-        var (tracer, results) = GraphTracer.Capture(_name, _function, arguments, _module is null ? null : StateNames);
+        var (tracer, results) = GraphTracer.Capture(_name, _function!, arguments, _module is null ? null : StateNames);
 
         var handedBack = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         var eager = new Tensor[results.Length];
@@ -227,9 +341,9 @@ public sealed class CompiledFunction : IDisposable
             eager[k] = own ? r : CopyOf(r);
         }
 
-        var graph = tracer.Graph;
-        PassPipeline.Run(graph, PassPipeline.Default(), KilnEnvironment.DumpGraphDirectory);
-        var compiled = new CompiledGraph(TraceSignature.Of(arguments, grad, training), graph, new GraphExecutor(graph, MemoryPlanningPass.Plan(graph)));
+        var (portable, executed) = PassPipeline.Optimize(tracer.Graph, KilnEnvironment.DumpGraphDirectory);
+        var compiled = new CompiledGraph(TraceSignature.Of(arguments, grad, training), portable, executed);
+        _ = compiled.Executor;
         _graphs.Insert(0, compiled);
         while (_graphs.Count > MaxSignatures)
         {

@@ -80,6 +80,29 @@ internal sealed class Graph
         return counts;
     }
 
+    /// <summary>
+    /// A copy that passes can rewrite without touching this graph: new values and nodes, the same
+    /// parameter tensors, and constants that share this graph's memory through tensors of their own
+    /// (each graph releases its own when disposed; constants are never written).
+    /// </summary>
+    internal Graph Copy()
+    {
+        var copy = new Graph(Name);
+        var map = new Dictionary<GraphValue, GraphValue>(ReferenceEqualityComparer.Instance);
+        foreach (var v in Inputs) copy.Inputs.Add(map[v] = new GraphValue(ValueKind.Input, v.Spec) { Dense = v.Dense });
+        foreach (var p in Parameters) copy.Parameters.Add(map[p] = new GraphValue(ValueKind.Parameter, p.Spec, p.Name, p.Data) { Dense = p.Dense });
+        foreach (var c in Constants)
+            copy.Constants.Add(map[c] = new GraphValue(ValueKind.Constant, c.Spec, c.Name, c.Data!.Detach().DetachFromScope()) { Dense = true });
+        foreach (var node in Nodes)
+        {
+            var inputs = new GraphValue[node.Inputs.Length];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = map[node.Inputs[i]];
+            map[node.Output] = copy.AddNode(node.Op, node.Attributes, inputs, node.Output.Spec).Output;
+        }
+        foreach (var o in Outputs) copy.Outputs.Add(map[o]);
+        return copy;
+    }
+
     /// <summary>Releases the constants' memory (the compiled function that owned the graph is done with it).</summary>
     internal void DisposeConstants()
     {

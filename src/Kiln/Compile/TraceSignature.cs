@@ -5,7 +5,8 @@ namespace Kiln.Compile;
 /// <summary>
 /// What a trace depended on besides the code: each input's dtype, shape and layout (row-major, or its
 /// exact strides), whether gradients were on, and a compiled module's training mode. A call whose
-/// signature matches replays the graph; any other call traces again. Matching allocates nothing.
+/// signature matches replays the graph; any other call traces again. Matching allocates nothing. A
+/// graph loaded from a file matches row-major inputs of its input specs in either grad mode.
 /// </summary>
 internal sealed class TraceSignature
 {
@@ -13,10 +14,11 @@ internal sealed class TraceSignature
     private readonly int[][] _shapes;
     // Null where the input was row-major; a strided input's exact strides otherwise (views in the graph depend on them).
     private readonly int[]?[] _strides;
-    private readonly bool _gradEnabled;
+    // Null for a loaded graph: no code runs, so the grad mode changes nothing.
+    private readonly bool? _gradEnabled;
     private readonly bool _training;
 
-    private TraceSignature(DType[] dtypes, int[][] shapes, int[]?[] strides, bool gradEnabled, bool training)
+    private TraceSignature(DType[] dtypes, int[][] shapes, int[]?[] strides, bool? gradEnabled, bool training)
     {
         (_dtypes, _shapes, _strides, _gradEnabled, _training) = (dtypes, shapes, strides, gradEnabled, training);
     }
@@ -35,9 +37,22 @@ internal sealed class TraceSignature
         return new TraceSignature(dtypes, shapes, strides, gradEnabled, training);
     }
 
+    /// <summary>The signature of a graph loaded from a file: row-major inputs of <paramref name="inputs"/>' specs, either grad mode.</summary>
+    internal static TraceSignature Loaded(IReadOnlyList<GraphValue> inputs)
+    {
+        var dtypes = new DType[inputs.Count];
+        var shapes = new int[inputs.Count][];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            dtypes[i] = inputs[i].Spec.DType;
+            shapes[i] = inputs[i].Spec.Shape.ToArray();
+        }
+        return new TraceSignature(dtypes, shapes, new int[]?[inputs.Count], gradEnabled: null, training: false);
+    }
+
     internal bool Matches(ReadOnlySpan<Tensor> inputs, bool gradEnabled, bool training)
     {
-        if (inputs.Length != _dtypes.Length || gradEnabled != _gradEnabled || training != _training) return false;
+        if (inputs.Length != _dtypes.Length || (_gradEnabled is { } grad && grad != gradEnabled) || training != _training) return false;
         for (int i = 0; i < inputs.Length; i++)
         {
             var t = inputs[i];
@@ -57,7 +72,7 @@ internal sealed class TraceSignature
             text.Append(GraphPrinter.Spec(new Ops.TensorSpec(Shape.Wrap(_shapes[i]), _dtypes[i])));
             if (_strides[i] is { } s) text.Append(" strides ").Append(Shape.Format(s));
         }
-        text.Append(") grad ").Append(_gradEnabled ? "on" : "off");
+        text.Append(") grad ").Append(_gradEnabled switch { true => "on", false => "off", null => "on or off" });
         if (_training) text.Append(", training");
         return text.ToString();
     }

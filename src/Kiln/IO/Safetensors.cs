@@ -64,6 +64,13 @@ public static class Safetensors
         return Read(stream, "stream");
     }
 
+    /// <summary>The number of bytes <see cref="Write"/> writes for <paramref name="tensors"/> (and <paramref name="metadata"/>).</summary>
+    internal static long Length(IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var entries = Prepare(tensors, metadata, out _);
+        return SafetensorsHeader.Build(entries, metadata).Length + (entries.Count == 0 ? 0 : entries[^1].End);
+    }
+
     // ---- reading ----
 
     private static SafetensorsData Read(Stream stream, string source)

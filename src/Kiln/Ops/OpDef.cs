@@ -51,6 +51,12 @@ internal abstract class OpDef
     internal abstract IEnumerable<OpSample> SamplesUntyped();
     internal abstract IEnumerable<OpInvalidSample> InvalidSamplesUntyped();
 
+    /// <summary>
+    /// Reads this op's attribute record from the bytes a <c>.kiln</c> file stores for a node, every byte
+    /// and range checked (see <see cref="AttributeReader"/>); throws <see cref="KilnFormatException"/>.
+    /// </summary>
+    internal abstract OpAttributes ReadAttributesUntyped(AttributeReader reader);
+
     /// <summary>A shape error that names this op and its inputs: "MatMul: inner dimensions differ: [32, 128] float32 @ [256, 10] float32".</summary>
     internal KilnShapeException Error(string what, ReadOnlySpan<TensorSpec> inputs)
     {
@@ -100,4 +106,13 @@ internal abstract class OpDef<TAttr> : OpDef where TAttr : OpAttributes
     internal sealed override Tensor ReferenceUntyped(ReadOnlySpan<Tensor> inputs, OpAttributes attributes) => Reference(inputs, (TAttr)attributes);
     internal sealed override IEnumerable<OpSample> SamplesUntyped() => Samples();
     internal sealed override IEnumerable<OpInvalidSample> InvalidSamplesUntyped() => InvalidSamples();
+
+    internal sealed override OpAttributes ReadAttributesUntyped(AttributeReader reader)
+    {
+        var read = AttributeFormat<TAttr>.Reader
+            ?? throw new KilnFormatException($"{reader.Context}: {Name} cannot be read from a file (its attributes have no .kiln file form)");
+        var attributes = read(reader);
+        reader.End();
+        return attributes;
+    }
 }

@@ -22,6 +22,14 @@ internal static class OpRegistry
             return ByName.TryGetValue(name, out var op) ? op : throw new KeyNotFoundException($"no op is named '{name}'");
     }
 
+    /// <summary>The op named <paramref name="name"/>, if one is registered (a file's reader asks without trusting the name).</summary>
+    internal static bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OpDef? op)
+    {
+        RuntimeHelpers.RunModuleConstructor(typeof(OpRegistry).Module.ModuleHandle);
+        lock (ByName)
+            return ByName.TryGetValue(name, out op);
+    }
+
     internal static IReadOnlyList<OpDef> All
     {
         get

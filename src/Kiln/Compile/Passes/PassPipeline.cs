@@ -11,16 +11,45 @@ internal static class PassPipeline
     private static int _dumpSerial;
 
     /// <summary>
-    /// The default passes. Folding runs first so simplification sees folded constants; common
-    /// subexpressions are merged after both, and dead code elimination removes what they left unused.
+    /// The default passes: the portable ones, then the lowering ones. Folding runs first so
+    /// simplification sees folded constants; common subexpressions are merged after both, and dead
+    /// code elimination removes what they left unused.
     /// </summary>
-    internal static GraphPass[] Default() =>
+    internal static GraphPass[] Default() => [.. Portable(), .. Lowering()];
+
+    /// <summary>
+    /// Passes whose result is still a graph of registered ops with their own attribute records: what a
+    /// <c>.kiln</c> file saves (and what ONNX export reads).
+    /// </summary>
+    internal static GraphPass[] Portable() =>
     [
         new ConstantFolding(),
         new AlgebraicSimplification(),
         new CommonSubexpressionElimination(),
         new DeadCodeElimination(),
     ];
+
+    /// <summary>
+    /// Passes that rewrite the portable graph for this executor (fusion, folding for inference,
+    /// weight pre-packing). Their nodes are never saved: a saved graph is the portable one, and
+    /// loading it runs these again.
+    /// </summary>
+    internal static GraphPass[] Lowering() => [];
+
+    /// <summary>
+    /// Runs the portable passes on <paramref name="graph"/>, then the lowering passes on a copy when
+    /// there are any. Returns the portable graph (<paramref name="graph"/> itself) and the graph to
+    /// execute (the same object when nothing lowers).
+    /// </summary>
+    internal static (Graph Portable, Graph Executed) Optimize(Graph graph, string? dumpDirectory)
+    {
+        Run(graph, Portable(), dumpDirectory);
+        var lowering = Lowering();
+        if (lowering.Length == 0) return (graph, graph);
+        var lowered = graph.Copy();
+        Run(lowered, lowering, dumpDirectory);
+        return (graph, lowered);
+    }
 
     internal static void Run(Graph graph, IReadOnlyList<GraphPass> passes, string? dumpDirectory)
     {

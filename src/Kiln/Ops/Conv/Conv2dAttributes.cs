@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kiln.Kernels.Cpu;
 
 namespace Kiln.Ops;
@@ -10,6 +11,20 @@ namespace Kiln.Ops;
 /// </summary>
 internal sealed record Conv2dAttributes(IntList Stride, IntList Padding, IntList Dilation, int Groups) : OpAttributes
 {
+    /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+    internal override void Write(AttributeWriter writer)
+    {
+        writer.Ints(Stride);
+        writer.Ints(Padding);
+        writer.Ints(Dilation);
+        writer.Int32(Groups);
+    }
+
+    internal static Conv2dAttributes Read(AttributeReader reader) => new(reader.Ints("stride"), reader.Ints("padding"), reader.Ints("dilation"), reader.Int32("groups", 1));
+
+    [ModuleInitializer]
+    internal static void RegisterFormat() => AttributeFormat<Conv2dAttributes>.Reader = Read;
+
     internal static Conv2dAttributes Create(int strideH, int strideW, int padH, int padW, int dilationH, int dilationW, int groups)
         => new(new IntList(strideH, strideW), new IntList(padH, padW, padH, padW), new IntList(dilationH, dilationW), groups);
 

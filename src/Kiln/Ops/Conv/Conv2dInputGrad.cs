@@ -10,7 +10,21 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class Conv2dInputGradOp : OpDef<Conv2dInputGradOp.Attributes>
     {
-        internal sealed record Attributes(Conv2dAttributes Conv, int Height, int Width) : OpAttributes;
+        internal sealed record Attributes(Conv2dAttributes Conv, int Height, int Width) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                Conv.Write(writer);
+                writer.Int32(Height);
+                writer.Int32(Width);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(Conv2dAttributes.Read(reader), reader.Int32("height", 0), reader.Int32("width", 0));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly Conv2dInputGradOp Instance = new();
 

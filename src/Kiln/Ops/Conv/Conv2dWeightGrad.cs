@@ -10,7 +10,21 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class Conv2dWeightGradOp : OpDef<Conv2dWeightGradOp.Attributes>
     {
-        internal sealed record Attributes(Conv2dAttributes Conv, int KernelHeight, int KernelWidth) : OpAttributes;
+        internal sealed record Attributes(Conv2dAttributes Conv, int KernelHeight, int KernelWidth) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                Conv.Write(writer);
+                writer.Int32(KernelHeight);
+                writer.Int32(KernelWidth);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(Conv2dAttributes.Read(reader), reader.Int32("kernel_height", 1), reader.Int32("kernel_width", 1));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly Conv2dWeightGradOp Instance = new();
 

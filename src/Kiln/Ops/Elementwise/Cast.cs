@@ -8,7 +8,16 @@ namespace Kiln.Ops
     /// <summary>Converts to another dtype (floats to integers truncate toward zero; anything to bool is "not zero").</summary>
     internal sealed class CastOp : OpDef<CastOp.Attributes>
     {
-        internal sealed record Attributes(DType To) : OpAttributes;
+        internal sealed record Attributes(DType To) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Choice((int)To);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.DType("to"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly CastOp Instance = new();
 

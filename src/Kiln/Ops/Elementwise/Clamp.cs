@@ -10,7 +10,20 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class ClampOp : UnaryElementwiseOp<ClampOp.Attributes>
     {
-        internal sealed record Attributes(double? Min, double? Max) : OpAttributes;
+        internal sealed record Attributes(double? Min, double? Max) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                writer.OptionalFloat64(Min);
+                writer.OptionalFloat64(Max);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.OptionalFloat64("min"), reader.OptionalFloat64("max"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly ClampOp Instance = new();
 

@@ -6,7 +6,16 @@ namespace Kiln.Ops
     /// <summary>x where x &gt; 0, else alpha * (e^x - 1).</summary>
     internal sealed class EluOp : UnaryElementwiseOp<EluOp.Attributes>
     {
-        internal sealed record Attributes(double Alpha) : OpAttributes;
+        internal sealed record Attributes(double Alpha) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Float64(Alpha);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Float64("alpha"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly EluOp Instance = new();
 

@@ -8,7 +8,16 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class FillOp : OpDef<FillOp.Attributes>
     {
-        internal sealed record Attributes(double Value) : OpAttributes;
+        internal sealed record Attributes(double Value) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Float64(Value);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Float64("value"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly FillOp Instance = new();
 

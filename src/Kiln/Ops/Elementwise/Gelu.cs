@@ -6,7 +6,16 @@ namespace Kiln.Ops
     /// <summary>Gelu, x * Phi(x), exact or in its tanh approximation (the attribute).</summary>
     internal sealed class GeluOp : UnaryElementwiseOp<GeluOp.Attributes>
     {
-        internal sealed record Attributes(GeluApproximation Approximate) : OpAttributes;
+        internal sealed record Attributes(GeluApproximation Approximate) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Choice((int)Approximate);
+
+            internal static Attributes Read(AttributeReader reader) => new((GeluApproximation)reader.Choice("approximate", 2));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly GeluOp Instance = new();
 

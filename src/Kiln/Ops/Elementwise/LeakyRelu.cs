@@ -6,7 +6,16 @@ namespace Kiln.Ops
     /// <summary>x where x &gt; 0, else negativeSlope * x.</summary>
     internal sealed class LeakyReluOp : UnaryElementwiseOp<LeakyReluOp.Attributes>
     {
-        internal sealed record Attributes(double NegativeSlope) : OpAttributes;
+        internal sealed record Attributes(double NegativeSlope) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Float64(NegativeSlope);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Float64("negative_slope"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly LeakyReluOp Instance = new();
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Kiln.Ops;
 
 /// <summary>
@@ -6,6 +8,14 @@ namespace Kiln.Ops;
 /// </summary>
 internal sealed record IndexAttributes(int Dim) : OpAttributes
 {
+    /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+    internal override void Write(AttributeWriter writer) => writer.Int32(Dim);
+
+    internal static IndexAttributes Read(AttributeReader reader) => new(reader.Int32("dim"));
+
+    [ModuleInitializer]
+    internal static void RegisterFormat() => AttributeFormat<IndexAttributes>.Reader = Read;
+
     /// <summary>Attributes for a user's dimension: normalized when in range, else kept so inference reports it.</summary>
     internal static IndexAttributes For(int dim, int rank)
     {

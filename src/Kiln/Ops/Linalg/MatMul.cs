@@ -14,6 +14,18 @@ namespace Kiln.Ops
         /// <summary>Whether the product uses the transpose of A's (B's) last two dimensions; both operands must then be at least 2-D.</summary>
         internal sealed record Attributes(bool TransposeA, bool TransposeB) : OpAttributes
         {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                writer.Bool(TransposeA);
+                writer.Bool(TransposeB);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => Of(reader.Bool("transpose_a"), reader.Bool("transpose_b"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+
             internal static readonly Attributes None = new(false, false);
             internal static readonly Attributes TransposedA = new(true, false);
             internal static readonly Attributes TransposedB = new(false, true);

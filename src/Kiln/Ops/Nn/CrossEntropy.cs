@@ -24,6 +24,19 @@ internal sealed class CrossEntropyOp : OpDef<CrossEntropyOp.Attributes>
 
     internal sealed record Attributes(long IgnoreIndex = -100, Reduction Mode = Reduction.Mean, double LabelSmoothing = 0) : OpAttributes
     {
+        /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+        internal override void Write(AttributeWriter writer)
+        {
+            writer.Int64(IgnoreIndex);
+            writer.Choice((int)Mode);
+            writer.Float64(LabelSmoothing);
+        }
+
+        internal static Attributes Read(AttributeReader reader) => new(reader.Int64("ignore_index"), (Reduction)reader.Choice("reduction", 3), reader.Float64("label_smoothing", 0, 1));
+
+        [ModuleInitializer]
+        internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+
         /// <summary>The output shape: [N] without reduction, else a scalar.</summary>
         internal Shape OutputShape(int rows) => Mode == Reduction.None ? new Shape(rows) : new Shape();
 

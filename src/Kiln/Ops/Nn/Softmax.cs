@@ -9,6 +9,14 @@ namespace Kiln.Ops
         /// <summary>The dimension the rows run along (normalized when in range; an out-of-range value is kept so Infer can name it).</summary>
         internal sealed record Attributes(int Dim) : OpAttributes
         {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Int32(Dim);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Int32("dim"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+
             internal static Attributes Create(int dim, int rank) => new(dim < 0 && dim + Math.Max(rank, 1) >= 0 ? dim + Math.Max(rank, 1) : dim);
 
             internal void Check(OpDef op, ReadOnlySpan<TensorSpec> inputs)

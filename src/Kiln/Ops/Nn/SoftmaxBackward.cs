@@ -11,7 +11,20 @@ namespace Kiln.Ops;
 /// </summary>
 internal sealed class SoftmaxBackwardOp : OpDef<SoftmaxBackwardOp.Attributes>
 {
-    internal sealed record Attributes(int Dim, bool Log) : OpAttributes;
+    internal sealed record Attributes(int Dim, bool Log) : OpAttributes
+    {
+        /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+        internal override void Write(AttributeWriter writer)
+        {
+            writer.Int32(Dim);
+            writer.Bool(Log);
+        }
+
+        internal static Attributes Read(AttributeReader reader) => new(reader.Int32("dim"), reader.Bool("log"));
+
+        [ModuleInitializer]
+        internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+    }
 
     internal static readonly SoftmaxBackwardOp Instance = new();
 

@@ -15,7 +15,16 @@ namespace Kiln.Ops;
 /// </summary>
 internal sealed class BatchNormOp : OpDef<BatchNormOp.Attributes>
 {
-    internal sealed record Attributes(double Eps) : OpAttributes;
+    internal sealed record Attributes(double Eps) : OpAttributes
+    {
+        /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+        internal override void Write(AttributeWriter writer) => writer.Float64(Eps);
+
+        internal static Attributes Read(AttributeReader reader) => new(reader.Float64("eps", 0, double.MaxValue));
+
+        [ModuleInitializer]
+        internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+    }
 
     internal static readonly BatchNormOp Instance = new();
 

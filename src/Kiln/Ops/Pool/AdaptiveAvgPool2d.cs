@@ -9,7 +9,20 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class AdaptiveAvgPool2dOp : OpDef<AdaptiveAvgPool2dOp.Attributes>
     {
-        internal sealed record Attributes(int OutHeight, int OutWidth) : OpAttributes;
+        internal sealed record Attributes(int OutHeight, int OutWidth) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                writer.Int32(OutHeight);
+                writer.Int32(OutWidth);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Int32("out_height", 1), reader.Int32("out_width", 1));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly AdaptiveAvgPool2dOp Instance = new();
 

@@ -9,7 +9,20 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class AdaptiveAvgPool2dBackwardOp : OpDef<AdaptiveAvgPool2dBackwardOp.Attributes>
     {
-        internal sealed record Attributes(int Height, int Width) : OpAttributes;
+        internal sealed record Attributes(int Height, int Width) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                writer.Int32(Height);
+                writer.Int32(Width);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Int32("height", 0), reader.Int32("width", 0));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly AdaptiveAvgPool2dBackwardOp Instance = new();
 

@@ -10,7 +10,20 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class AvgPool2dOp : OpDef<AvgPool2dOp.Attributes>
     {
-        internal sealed record Attributes(Pool2dAttributes Window, bool CountIncludePad) : OpAttributes;
+        internal sealed record Attributes(Pool2dAttributes Window, bool CountIncludePad) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                Window.Write(writer);
+                writer.Bool(CountIncludePad);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(Pool2dAttributes.Read(reader), reader.Bool("count_include_pad"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly AvgPool2dOp Instance = new();
 

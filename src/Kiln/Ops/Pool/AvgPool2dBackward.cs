@@ -10,7 +10,21 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class AvgPool2dBackwardOp : OpDef<AvgPool2dBackwardOp.Attributes>
     {
-        internal sealed record Attributes(AvgPool2dOp.Attributes Pool, int Height, int Width) : OpAttributes;
+        internal sealed record Attributes(AvgPool2dOp.Attributes Pool, int Height, int Width) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                Pool.Write(writer);
+                writer.Int32(Height);
+                writer.Int32(Width);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(AvgPool2dOp.Attributes.Read(reader), reader.Int32("height", 0), reader.Int32("width", 0));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly AvgPool2dBackwardOp Instance = new();
 

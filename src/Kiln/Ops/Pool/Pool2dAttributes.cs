@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kiln.Kernels.Cpu;
 
 namespace Kiln.Ops;
@@ -9,6 +10,21 @@ namespace Kiln.Ops;
 /// </summary>
 internal sealed record Pool2dAttributes(IntList Kernel, IntList Stride, IntList Padding, IntList Dilation, bool CeilMode) : OpAttributes
 {
+    /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+    internal override void Write(AttributeWriter writer)
+    {
+        writer.Ints(Kernel);
+        writer.Ints(Stride);
+        writer.Ints(Padding);
+        writer.Ints(Dilation);
+        writer.Bool(CeilMode);
+    }
+
+    internal static Pool2dAttributes Read(AttributeReader reader) => new(reader.Ints("kernel"), reader.Ints("stride"), reader.Ints("padding"), reader.Ints("dilation"), reader.Bool("ceil_mode"));
+
+    [ModuleInitializer]
+    internal static void RegisterFormat() => AttributeFormat<Pool2dAttributes>.Reader = Read;
+
     internal static Pool2dAttributes Create(int kernelH, int kernelW, int strideH, int strideW, int padH = 0, int padW = 0,
         int dilationH = 1, int dilationW = 1, bool ceilMode = false)
         => new(new IntList(kernelH, kernelW), new IntList(strideH, strideW), new IntList(padH, padW), new IntList(dilationH, dilationW), ceilMode);

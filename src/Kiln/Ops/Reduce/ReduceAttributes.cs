@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Kiln.Ops;
 
 /// <summary>
@@ -7,6 +9,18 @@ namespace Kiln.Ops;
 /// </summary>
 internal sealed record ReduceAttributes(IntList Axes, bool KeepDim) : OpAttributes
 {
+    /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+    internal override void Write(AttributeWriter writer)
+    {
+        writer.Ints(Axes);
+        writer.Bool(KeepDim);
+    }
+
+    internal static ReduceAttributes Read(AttributeReader reader) => new(reader.Ints("axes"), reader.Bool("keep_dim"));
+
+    [ModuleInitializer]
+    internal static void RegisterFormat() => AttributeFormat<ReduceAttributes>.Reader = Read;
+
     internal static ReduceAttributes All(bool keepDim) => new(IntList.Empty, keepDim);
 
     internal static ReduceAttributes Create(ReadOnlySpan<int> dims, int rank, bool keepDim)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Kiln.Ops;
 
 /// <summary>
@@ -6,6 +8,18 @@ namespace Kiln.Ops;
 /// </summary>
 internal sealed record VarianceAttributes(ReduceAttributes Reduce, double Correction) : OpAttributes
 {
+    /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+    internal override void Write(AttributeWriter writer)
+    {
+        Reduce.Write(writer);
+        writer.Float64(Correction);
+    }
+
+    internal static VarianceAttributes Read(AttributeReader reader) => new(ReduceAttributes.Read(reader), reader.Float64("correction"));
+
+    [ModuleInitializer]
+    internal static void RegisterFormat() => AttributeFormat<VarianceAttributes>.Reader = Read;
+
     /// <summary>Attributes for <paramref name="dims"/> (null or empty: all dimensions).</summary>
     internal static VarianceAttributes Create(int[]? dims, int rank, double correction, bool keepDim)
         => new(dims is null ? ReduceAttributes.All(keepDim) : ReduceAttributes.Create(dims, rank, keepDim), correction);

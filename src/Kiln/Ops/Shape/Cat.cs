@@ -7,7 +7,16 @@ namespace Kiln.Ops
     internal sealed class CatOp : OpDef<CatOp.Attributes>
     {
         /// <summary>The dimension to join along, normalized: 0 &lt;= Dim &lt; rank.</summary>
-        internal sealed record Attributes(int Dim) : OpAttributes;
+        internal sealed record Attributes(int Dim) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Int32(Dim);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Int32("dim"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly CatOp Instance = new();
 

@@ -5,7 +5,16 @@ namespace Kiln.Ops
     /// <summary>A broadcast view: size-1 dimensions repeat (stride 0) and new leading dimensions appear; no data moves.</summary>
     internal sealed class ExpandOp : ViewOp<ExpandOp.Attributes>
     {
-        internal sealed record Attributes(IntList Shape) : OpAttributes;
+        internal sealed record Attributes(IntList Shape) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Ints(Shape);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Ints("shape"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly ExpandOp Instance = new();
 

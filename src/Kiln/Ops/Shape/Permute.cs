@@ -6,7 +6,16 @@ namespace Kiln.Ops
     internal sealed class PermuteOp : ViewOp<PermuteOp.Attributes>
     {
         /// <summary>The input dimension each output dimension takes (non-negative, a permutation of 0..rank-1).</summary>
-        internal sealed record Attributes(IntList Dims) : OpAttributes;
+        internal sealed record Attributes(IntList Dims) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Ints(Dims);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Ints("dims"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly PermuteOp Instance = new();
 

@@ -5,7 +5,16 @@ namespace Kiln.Ops
     /// <summary>A view with another shape over the same contiguous elements (-1 infers one dimension).</summary>
     internal sealed class ReshapeOp : ViewOp<ReshapeOp.Attributes>
     {
-        internal sealed record Attributes(IntList Shape) : OpAttributes;
+        internal sealed record Attributes(IntList Shape) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Ints(Shape);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Ints("shape"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly ReshapeOp Instance = new();
 

@@ -6,7 +6,20 @@ namespace Kiln.Ops
     internal sealed class SelectOp : ViewOp<SelectOp.Attributes>
     {
         /// <summary>Normalized by the entry points: 0 &lt;= Dim &lt; rank, 0 &lt;= Index &lt; size.</summary>
-        internal sealed record Attributes(int Dim, int Index) : OpAttributes;
+        internal sealed record Attributes(int Dim, int Index) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                writer.Int32(Dim);
+                writer.Int32(Index);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Int32("dim"), reader.Int32("index"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly SelectOp Instance = new();
 

@@ -8,7 +8,22 @@ namespace Kiln.Ops
     /// </summary>
     internal sealed class SliceOp : ViewOp<SliceOp.Attributes>
     {
-        internal sealed record Attributes(int Dim, int Start, int End, int Step) : OpAttributes;
+        internal sealed record Attributes(int Dim, int Start, int End, int Step) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer)
+            {
+                writer.Int32(Dim);
+                writer.Int32(Start);
+                writer.Int32(End);
+                writer.Int32(Step);
+            }
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Int32("dim"), reader.Int32("start"), reader.Int32("end"), reader.Int32("step"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly SliceOp Instance = new();
 

@@ -6,7 +6,16 @@ namespace Kiln.Ops
     internal sealed class SqueezeOp : ViewOp<SqueezeOp.Attributes>
     {
         /// <summary>The dimensions to drop: ascending, non-negative, each of size 1.</summary>
-        internal sealed record Attributes(IntList Dims) : OpAttributes;
+        internal sealed record Attributes(IntList Dims) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Ints(Dims);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Ints("dims"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly SqueezeOp Instance = new();
 

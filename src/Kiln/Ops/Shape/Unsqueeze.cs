@@ -6,7 +6,16 @@ namespace Kiln.Ops
     internal sealed class UnsqueezeOp : ViewOp<UnsqueezeOp.Attributes>
     {
         /// <summary>Position of the new dimension in the result: 0 &lt;= Dim &lt;= input rank.</summary>
-        internal sealed record Attributes(int Dim) : OpAttributes;
+        internal sealed record Attributes(int Dim) : OpAttributes
+        {
+            /// <summary>The fields in a .kiln file, in this order (read back by <see cref="Read"/>).</summary>
+            internal override void Write(AttributeWriter writer) => writer.Int32(Dim);
+
+            internal static Attributes Read(AttributeReader reader) => new(reader.Int32("dim"));
+
+            [ModuleInitializer]
+            internal static void RegisterFormat() => AttributeFormat<Attributes>.Reader = Read;
+        }
 
         internal static readonly UnsqueezeOp Instance = new();
 
