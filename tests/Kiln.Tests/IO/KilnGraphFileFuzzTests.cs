@@ -49,25 +49,7 @@ public sealed class KilnGraphFileFuzzTests
 
     private static void Check(byte[] file, Tensor input, ref int loaded, ref int refused, string what)
     {
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        var clock = Stopwatch.StartNew();
-        CompiledFunction? function = null;
-        try
-        {
-            function = KilnGraphFile.Read(new MemoryStream(file, writable: false), "fuzz");
-            loaded++;
-        }
-        catch (KilnFormatException)
-        {
-            refused++;
-        }
-        catch (Exception e)
-        {
-            Assert.Fail($"{what}: {e.GetType().Name} instead of KilnFormatException: {e}");
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"{what}: loading took {clock.Elapsed}");
-        Assert.True(allocated < 8L * file.Length + (2 << 20), $"{what}: loading a {file.Length}-byte file allocated {allocated} bytes");
+        var function = FormatFuzz.LoadOrRefuse(() => KilnGraphFile.Read(new MemoryStream(file, writable: false), "fuzz"), file.Length, what, ref loaded, ref refused);
         if (function is null) return;
         using (function)
         {

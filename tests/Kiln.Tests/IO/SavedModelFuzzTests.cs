@@ -51,27 +51,9 @@ public sealed partial class SavedModelFuzzTests
 
     private static void Check(byte[] file, ref int loaded, ref int refused, string what)
     {
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        var clock = Stopwatch.StartNew();
-        Module? model = null;
         Optimizer? optimizer = null;
-        try
-        {
-            model = SavedModel.Load(new MemoryStream(file, writable: false), "fuzz", withOptimizer: true, out optimizer);
-            loaded++;
-        }
-        catch (KilnFormatException)
-        {
-            refused++;
-        }
-        catch (Exception e)
-        {
-            Assert.Fail($"{what}: {e.GetType().Name} instead of KilnFormatException: {e}");
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"{what}: loading took {clock.Elapsed}");
-        // A fixed allowance covers the JSON reader, the zip directory and the modules themselves.
-        Assert.True(allocated < 8L * file.Length + (2 << 20), $"{what}: loading a {file.Length}-byte file allocated {allocated} bytes");
+        var model = FormatFuzz.LoadOrRefuse(() => SavedModel.Load(new MemoryStream(file, writable: false), "fuzz", withOptimizer: true, out optimizer),
+            file.Length, what, ref loaded, ref refused);
         optimizer?.Dispose();
         if (model is not null)
             foreach (var t in model.Parameters().Concat(model.Buffers())) t.Dispose();
