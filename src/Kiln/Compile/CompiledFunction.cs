@@ -254,11 +254,6 @@ public sealed class CompiledFunction : IDisposable
     }
 
     /// <summary>
-    /// Runs the code on <paramref name="inputs"/> while recording, compiles the graph for this
-    /// signature and returns the eager results (copied where a result is not a new tensor of its own:
-    /// an input, a view, a captured tensor, or the same tensor twice).
-    /// </summary>
-    /// <summary>
     /// Runs the code while another function traces, so the outer trace records its ops: the C# code,
     /// or for a loaded function its saved graph op by op through the dispatcher.
     /// </summary>
@@ -324,6 +319,11 @@ public sealed class CompiledFunction : IDisposable
             $"({string.Join(", ", expected)}), got ({string.Join(", ", given)}). Save the compiled function after calling it with these shapes to run them");
     }
 
+    /// <summary>
+    /// Runs the code on <paramref name="inputs"/> while recording, compiles the graph for this
+    /// signature and returns the eager results (copied where a result is not a new tensor of its own:
+    /// an input, a view, a captured tensor, or the same tensor twice).
+    /// </summary>
     private Tensor[] Trace(ReadOnlySpan<Tensor> inputs, bool grad, bool training)
     {
         // One tensor passed twice traces as two inputs (later calls may pass two different tensors).

@@ -128,6 +128,8 @@ internal static class KilnGraphReader
             var where = $"node %{k} ({opName})";
             if (!OpRegistry.TryGet(opName, out var op))
                 throw Error(source, $"{where}: no op is named '{opName}' in this Kiln (a file from a newer Kiln, or a damaged one)");
+            if (!op.IsPortable)
+                throw Error(source, $"{where}: {opName} is an op of this executor's lowering passes, which a .kiln file never holds");
             int attributeBytes = r.Count($"attribute bytes of {where}", 1);
             var attributes = op.ReadAttributesUntyped(new AttributeReader(r.Bytes(attributeBytes), $"{Describe(source)}: {where}"));
             int arity = r.Count($"inputs of {where}", IdBytes);

@@ -68,6 +68,7 @@ internal static class KilnGraphWriter
             w.Write((uint)graph.Nodes.Count);
             foreach (var node in graph.Nodes)
             {
+                if (!node.Op.IsPortable) throw new KilnException($"graph {graph.Name} cannot be saved: {node.Op.Name} is an op of the executor's lowering passes, not of the portable graph");
                 KilnGraphFormat.WriteString(w, node.Op.Name);
                 var attributes = new AttributeWriter();
                 node.Attributes.Write(attributes);

@@ -22,6 +22,13 @@ internal abstract class OpDef
     /// <summary>True when the op returns a view of its first input instead of new memory.</summary>
     public virtual bool IsView => false;
 
+    /// <summary>
+    /// False for an op that only an executor's lowering passes create (a fused chain, a pre-packed
+    /// GEMM): it never appears in a portable graph, so it needs no file form, and a <c>.kiln</c> reader
+    /// refuses it by name. Ops users and tracing reach are portable.
+    /// </summary>
+    public virtual bool IsPortable => true;
+
     /// <summary>Whether backward reads the inputs' values (so an in-place change of one after the call is an error).</summary>
     public virtual bool BackwardReadsInputs => true;
 

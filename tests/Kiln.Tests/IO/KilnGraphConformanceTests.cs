@@ -12,7 +12,7 @@ namespace Kiln.Tests.IO;
 /// </summary>
 public sealed class KilnGraphConformanceTests
 {
-    public static TheoryData<string, int> Cases() => OpConformanceTests.Cases();
+    public static TheoryData<string, int> Cases() => AttributeFormatTests.Cases();
 
     [Theory]
     [MemberData(nameof(Cases))]
