@@ -31,12 +31,16 @@ public sealed class CompiledFunction : IDisposable
     // The number of inputs every call takes, or -1 for a function of a tensor array (any number).
     private readonly int _inputCount;
     private readonly List<CompiledGraph> _graphs = new();
+    private readonly CompileOptions _options;
+    // With a dynamic batch dimension: portable graphs (owning their constants) that new batch sizes are made from.
+    private readonly List<(TraceSignature Signature, Graph Graph, int Batch)> _templates = new();
     private readonly object _gate = new();
     private CompiledGraph? _latest;
     private bool _disposed;
 
-    internal CompiledFunction(string name, Func<Tensor[], Tensor[]> function, int inputCount, Module? module)
+    internal CompiledFunction(string name, Func<Tensor[], Tensor[]> function, int inputCount, Module? module, CompileOptions? options = null)
     {
+        _options = options ?? new CompileOptions();
         _name = name;
         _inputCount = inputCount;
         _function = function;
@@ -100,7 +104,7 @@ public sealed class CompiledFunction : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             bool training = _module?.IsTraining ?? false;
-            if (Find(inputs, grad, training) is not { } graph) return Trace(inputs, grad, training);
+            if ((Find(inputs, grad, training) ?? Respecialize(inputs, grad, training)) is not { } graph) return Trace(inputs, grad, training);
             var outputs = new Tensor?[graph.Executor.OutputCount];
             using (new GradModeScope(enabled: false))
                 graph.Executor.Run(inputs, outputs, intoOutputs: false);
@@ -127,6 +131,7 @@ public sealed class CompiledFunction : IDisposable
         {
             foreach (var g in _graphs) g.Dispose();
             _graphs.Clear();
+            DropTemplates();
             _latest = null;
             _disposed = true;
         }
@@ -166,7 +171,7 @@ public sealed class CompiledFunction : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             bool training = _module?.IsTraining ?? false;
-            if (Find(inputs, grad, training) is not { } graph)
+            if ((Find(inputs, grad, training) ?? Respecialize(inputs, grad, training)) is not { } graph)
             {
                 var results = Trace(inputs, grad, training);
                 CheckCount(results.Length, outputs.Length);
@@ -195,6 +200,7 @@ public sealed class CompiledFunction : IDisposable
             _graphs.RemoveAt(i);
             if (!g.ParametersUnchanged())
             {
+                DropTemplates();
                 g.Dispose();
                 if (ReferenceEquals(_latest, g)) _latest = null;
                 return null;
@@ -228,8 +234,23 @@ public sealed class CompiledFunction : IDisposable
         }
 
         var graph = tracer.Graph;
-        PassPipeline.Run(graph, PassPipeline.Default(), KilnEnvironment.DumpGraphDirectory);
-        var compiled = new CompiledGraph(TraceSignature.Of(arguments, grad, training), graph, new GraphExecutor(graph, MemoryPlanningPass.Plan(graph)));
+        var signature = TraceSignature.Of(arguments, grad, training);
+        Action<Graph>? keepTemplate = null;
+        if (_options.DynamicBatch)
+        {
+            int batch = BatchRespecialization.BatchOf(_name, arguments);
+            if (BatchRespecialization.CanRespecialize(batch))
+                keepTemplate = portable => AddTemplate(signature, BatchRespecialization.Template(portable), batch);
+        }
+        PassPipeline.Run(graph, PassPipeline.Portable(_options), PassPipeline.Lowering(_options), KilnEnvironment.DumpGraphDirectory, keepTemplate);
+        Add(new CompiledGraph(signature, graph, new GraphExecutor(graph, MemoryPlanningPass.Plan(graph))));
+        TraceCount++;
+        return eager;
+    }
+
+    /// <summary>Keeps <paramref name="compiled"/> as the most recent graph, letting the least recently used go past <see cref="MaxSignatures"/>.</summary>
+    private void Add(CompiledGraph compiled)
+    {
         _graphs.Insert(0, compiled);
         while (_graphs.Count > MaxSignatures)
         {
@@ -237,8 +258,43 @@ public sealed class CompiledFunction : IDisposable
             _graphs.RemoveAt(_graphs.Count - 1);
         }
         _latest = compiled;
-        TraceCount++;
-        return eager;
+    }
+
+    private void AddTemplate(TraceSignature signature, Graph template, int batch)
+    {
+        _templates.Insert(0, (signature, template, batch));
+        while (_templates.Count > MaxSignatures)
+        {
+            _templates[^1].Graph.DisposeConstants();
+            _templates.RemoveAt(_templates.Count - 1);
+        }
+    }
+
+    private void DropTemplates()
+    {
+        foreach (var t in _templates) t.Graph.DisposeConstants();
+        _templates.Clear();
+    }
+
+    /// <summary>
+    /// With a dynamic batch dimension: the graph of a traced signature that differs from this call's in
+    /// the batch size only, re-specialized for this call's batch size (lowered and planned; no tracing).
+    /// </summary>
+    private CompiledGraph? Respecialize(ReadOnlySpan<Tensor> inputs, bool grad, bool training)
+    {
+        if (!_options.DynamicBatch || _templates.Count == 0) return null;
+        int batch = BatchRespecialization.BatchOf(_name, inputs);
+        foreach (var (signature, template, traced) in _templates)
+        {
+            if (!signature.MatchesExceptBatch(inputs, grad, training)) continue;
+            var graph = BatchRespecialization.Respecialize(template, traced, batch);
+            PassPipeline.Run(graph, PassPipeline.Lowering(_options), KilnEnvironment.DumpGraphDirectory,
+                $"re-specializing for batch size {batch}", $"Batch{batch}");
+            var compiled = new CompiledGraph(TraceSignature.Of(inputs, grad, training), graph, new GraphExecutor(graph, MemoryPlanningPass.Plan(graph)));
+            Add(compiled);
+            return compiled;
+        }
+        return null;
     }
 
     private void CheckCount(int results, int expected)
