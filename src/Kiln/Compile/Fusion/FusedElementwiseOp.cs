@@ -29,8 +29,8 @@ internal sealed class FusedElementwiseOp : OpDef<FusedElementwiseAttributes>
         for (int i = 0; i < a.Steps.Count; i++)
         {
             var step = a.Steps[i];
-            if (step.Op.Fusion != FusionKind.Elementwise || step.Op.IsView || step.Op is FusedElementwiseOp)
-                throw Error($"step s{i} ({step.Op.Name}) is not a plain elementwise op", inputs);
+            if (step.Op is not IPerElementOp)
+                throw Error($"step s{i} ({step.Op.Name}) is not an op that runs per element on tiles", inputs);
             var operands = new TensorSpec[step.Operands.Count];
             for (int k = 0; k < operands.Length; k++)
             {

@@ -22,6 +22,12 @@ internal sealed class FusedElementwiseRunner : IDisposable
     /// <summary>The target elements in one tile: a few of these scratch tiles stay in a 32 KiB L1.</summary>
     internal const int TileElements = 2048;
 
+    /// <summary>Tiles start and end on multiples of this many elements (one 512-bit vector of bytes, four of floats), except at the end of a row of the split axis.</summary>
+    internal const int Granule = 64;
+
+    /// <summary>Tiles this large or larger are not worth cutting further: the trailing dimensions a tile covers whole may not exceed it.</summary>
+    private const int MaxTileElements = 4 * TileElements;
+
     private readonly FusedElementwiseAttributes _attributes;
     private readonly TensorSpec[] _inputSpecs;
     private readonly int[] _shape;
@@ -47,29 +53,52 @@ internal sealed class FusedElementwiseRunner : IDisposable
         _inputSpecs = inputSpecs;
         _shape = attributes.Steps[^1].Spec.Shape.ToArray();
         int rank = _shape.Length;
-        // The split axis: the outermost one whose trailing dimensions still fit in a tile.
-        _axis = Math.Max(rank - 1, 0);
-        long inner = 1;
-        while (_axis > 0 && inner * _shape[_axis] <= TileElements)
-        {
-            inner *= _shape[_axis];
-            _axis--;
-        }
-        if (rank > 0)
-        {
-            int length = _shape[_axis];
-            _rows = (int)Math.Clamp(TileElements / inner, 1, Math.Max(length, 1));
-            _chunks = Math.Max(1, length / _rows);
-            _lastRows = length - (_chunks - 1) * _rows;
-        }
-        else
-        {
-            (_rows, _chunks, _lastRows) = (1, 1, 1);
-        }
+        (_axis, _rows) = Plan(_shape);
+        int length = rank > 0 ? _shape[_axis] : 1;
+        _chunks = Math.Max(1, length / Math.Max(_rows, 1));
+        _lastRows = length - (_chunks - 1) * _rows;
         _outerCount = 1;
         for (int d = 0; d < _axis && d < rank; d++) _outerCount *= _shape[d];
         _outerIndex = new int[Math.Max(_axis, 0)];
         MakeScratch();
+    }
+
+    /// <summary>
+    /// The split axis and the rows of it a tile covers. Kernels handle a span's last partial vector
+    /// (and very short spans) differently from its body, so a tile must cut the flat element order
+    /// where the unfused kernel's vectors are cut: every tile starts on a multiple of <see cref="Granule"/>
+    /// elements and every tile but the last of its row is a whole number of granules long, and a tile
+    /// covers whole rows of the trailing dimensions (where a broadcast kernel goes row by row). The
+    /// axis is the deepest one whose trailing block fits <see cref="MaxTileElements"/> and whose
+    /// rows, taken together, start on granules; with none, the whole tensor is one tile.
+    /// </summary>
+    private static (int Axis, int Rows) Plan(int[] shape)
+    {
+        int rank = shape.Length;
+        if (rank == 0) return (0, 1);
+        int chosen = -1;
+        long inner = 1;
+        for (int a = rank - 1; a >= 0; inner *= shape[a], a--)
+        {
+            if (inner > MaxTileElements) break;
+            long block = inner * shape[a];
+            if (a > 0 && block % Granule != 0) continue;
+            chosen = a;
+            if (block >= TileElements) break;
+        }
+        if (chosen < 0) return (0, shape[0]);
+        long trailing = 1;
+        for (int d = chosen + 1; d < rank; d++) trailing *= shape[d];
+        if (trailing == 0) return (chosen, Math.Max(shape[chosen], 1));
+        long step = Granule / (long)GreatestCommonDivisor(trailing % Granule == 0 ? Granule : trailing % Granule, Granule);
+        long rows = step * Math.Max(1, (TileElements + step * trailing - 1) / (step * trailing));
+        return (chosen, (int)Math.Min(rows, Math.Max(shape[chosen], 1)));
+    }
+
+    private static long GreatestCommonDivisor(long a, long b)
+    {
+        while (b != 0) (a, b) = (b, a % b);
+        return a;
     }
 
     private int[] TileShape(bool last)

@@ -63,8 +63,7 @@ internal sealed class ElementwiseFusionPass : GraphPass
     }
 
     private static bool Fusible(GraphNode node)
-        => node.Op.Fusion == FusionKind.Elementwise && !node.Op.IsView && node.Op is not FusedElementwiseOp
-           && node.Output.Spec.Shape.NumElements <= MaxElements;
+        => node.Op is IPerElementOp && node.Output.Spec.Shape.NumElements <= MaxElements;
 
     /// <summary>The nodes that fuse with <paramref name="root"/>: grown until no producer qualifies.</summary>
     private static List<GraphNode> Grow(GraphNode root, Dictionary<GraphValue, List<GraphNode>> consumers,
