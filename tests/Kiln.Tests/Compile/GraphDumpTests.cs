@@ -51,7 +51,24 @@ public sealed class GraphDumpTests
         }
         finally
         {
-            Directory.Delete(directory, recursive: true);
+            DeleteWhenQuiet(directory);
+        }
+    }
+
+    /// <summary>Deletes the dump directory, trying again while a compile that started under the variable still writes into it.</summary>
+    private static void DeleteWhenQuiet(string directory)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                Thread.Sleep(50);
+            }
         }
     }
 }
