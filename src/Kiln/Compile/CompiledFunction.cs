@@ -19,6 +19,10 @@ namespace Kiln.Compile;
 /// tracer's limits (a value read with Item() during tracing is refused). Returned tensors are always
 /// new tensors the caller owns. Calls run one at a time.
 /// </para>
+/// <para>
+/// <see cref="CompileOptions"/> change two of these rules: frozen parameters are read once, at the
+/// trace, and a dynamic batch dimension lets a new batch size reuse the traced graph.
+/// </para>
 /// </summary>
 public sealed class CompiledFunction : IDisposable
 {
@@ -50,7 +54,7 @@ public sealed class CompiledFunction : IDisposable
     /// <summary>How many times the code has been traced (once per new input signature): a count that keeps growing means shapes keep changing.</summary>
     public int TraceCount { get; private set; }
 
-    /// <summary>The optimized graph of the most recent traced signature, as text (for reading and debugging).</summary>
+    /// <summary>The optimized graph of the most recent traced (or, with a dynamic batch, re-specialized) signature, as text (for reading and debugging).</summary>
     public string GraphText
     {
         get
