@@ -104,6 +104,26 @@ public static class Engine
     /// <exception cref="KilnFormatException">The file is not a valid .kiln file.</exception>
     public static CompiledFunction Load(string path) => KilnGraphFile.Load(path);
 
+    /// <summary>
+    /// Compiles <paramref name="module"/>'s forward pass with <paramref name="options"/>: frozen parameters
+    /// (read once, so batch norm folds into the layer before it) and a dynamic batch dimension (a new
+    /// batch size reuses the traced graph). See <see cref="Compile(Module)"/>.
+    /// </summary>
+    public static CompiledFunction Compile(Module module, CompileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(options);
+        return new CompiledFunction(module.GetType().Name, inputs => [module.Call(inputs[0])], inputCount: 1, module, options);
+    }
+
+    /// <summary>Compiles a one-input function with <paramref name="options"/> (see <see cref="Compile(Module, CompileOptions)"/>).</summary>
+    public static CompiledFunction Compile(Func<Tensor, Tensor> function, CompileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(options);
+        return new CompiledFunction("function", inputs => [function(inputs[0])], inputCount: 1, module: null, options);
+    }
+
     /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
     public static MemoryStats MemoryStats() => MemoryPool.Stats();
 

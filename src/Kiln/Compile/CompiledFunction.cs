@@ -25,6 +25,10 @@ namespace Kiln.Compile;
 /// and runs the saved signature only; a call with other shapes or dtypes is refused with an error
 /// naming the expected and given ones.
 /// </para>
+/// <para>
+/// <see cref="CompileOptions"/> change two of these rules: frozen parameters are read once, at the
+/// trace, and a dynamic batch dimension lets a new batch size reuse the traced graph.
+/// </para>
 /// </summary>
 public sealed class CompiledFunction : IDisposable
 {
@@ -40,12 +44,16 @@ public sealed class CompiledFunction : IDisposable
     // The number of inputs every call takes, or -1 for a function of a tensor array (any number).
     private readonly int _inputCount;
     private readonly List<CompiledGraph> _graphs = new();
+    private readonly CompileOptions _options;
+    // With a dynamic batch dimension: portable graphs (owning their constants) that new batch sizes are made from.
+    private readonly List<(TraceSignature Signature, Graph Graph, int Batch)> _templates = new();
     private readonly object _gate = new();
     private CompiledGraph? _latest;
     private bool _disposed;
 
-    internal CompiledFunction(string name, Func<Tensor[], Tensor[]> function, int inputCount, Module? module)
+    internal CompiledFunction(string name, Func<Tensor[], Tensor[]> function, int inputCount, Module? module, CompileOptions? options = null)
     {
+        _options = options ?? new CompileOptions();
         _name = name;
         _inputCount = inputCount;
         _function = function;
@@ -56,6 +64,7 @@ public sealed class CompiledFunction : IDisposable
     internal CompiledFunction(CompiledGraph loaded, IReadOnlyList<Tensor> owned)
     {
         _name = loaded.Graph.Name;
+        _options = new CompileOptions();
         _inputCount = loaded.Graph.Inputs.Count;
         _owned = owned;
         _graphs.Add(loaded);
@@ -79,7 +88,7 @@ public sealed class CompiledFunction : IDisposable
     /// <summary>How many times the code has been traced (once per new input signature): a count that keeps growing means shapes keep changing.</summary>
     public int TraceCount { get; private set; }
 
-    /// <summary>The optimized graph of the most recent traced signature, as text (for reading and debugging).</summary>
+    /// <summary>The optimized graph of the most recent traced (or, with a dynamic batch, re-specialized) signature, as text (for reading and debugging).</summary>
     public string GraphText
     {
         get
@@ -133,7 +142,7 @@ public sealed class CompiledFunction : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             bool training = _module?.IsTraining ?? false;
-            if (Find(inputs, grad, training) is not { } graph)
+            if ((Find(inputs, grad, training) ?? Respecialize(inputs, grad, training)) is not { } graph)
             {
                 if (_function is null)
                 {
@@ -170,6 +179,7 @@ public sealed class CompiledFunction : IDisposable
             foreach (var g in _graphs) g.Dispose();
             _graphs.Clear();
             foreach (var t in _owned) t.Dispose();
+            DropTemplates();
             _latest = null;
             _disposed = true;
         }
@@ -209,7 +219,7 @@ public sealed class CompiledFunction : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             bool training = _module?.IsTraining ?? false;
-            if (Find(inputs, grad, training) is not { } graph)
+            if ((Find(inputs, grad, training) ?? Respecialize(inputs, grad, training)) is not { } graph)
             {
                 if (_function is null)
                 {
@@ -243,6 +253,7 @@ public sealed class CompiledFunction : IDisposable
             _graphs.RemoveAt(i);
             if (!g.ParametersUnchanged())
             {
+                DropTemplates();
                 g.Dispose();
                 if (ReferenceEquals(_latest, g)) _latest = null;
                 return null;
@@ -341,9 +352,26 @@ public sealed class CompiledFunction : IDisposable
             eager[k] = own ? r : CopyOf(r);
         }
 
-        var (portable, executed) = PassPipeline.Optimize(tracer.Graph, KilnEnvironment.DumpGraphDirectory);
-        var compiled = new CompiledGraph(TraceSignature.Of(arguments, grad, training), portable, executed);
+        var graph = tracer.Graph;
+        var signature = TraceSignature.Of(arguments, grad, training);
+        Action<Graph>? keepTemplate = null;
+        if (_options.DynamicBatch)
+        {
+            int batch = BatchRespecialization.BatchOf(_name, arguments);
+            if (BatchRespecialization.CanRespecialize(batch))
+                keepTemplate = portable => AddTemplate(signature, BatchRespecialization.Template(portable), batch);
+        }
+        var (portable, executed) = PassPipeline.Optimize(graph, _options, KilnEnvironment.DumpGraphDirectory, keepTemplate);
+        var compiled = new CompiledGraph(signature, portable, executed);
         _ = compiled.Executor;
+        Add(compiled);
+        TraceCount++;
+        return eager;
+    }
+
+    /// <summary>Keeps <paramref name="compiled"/> as the most recent graph, letting the least recently used go past <see cref="MaxSignatures"/>.</summary>
+    private void Add(CompiledGraph compiled)
+    {
         _graphs.Insert(0, compiled);
         while (_graphs.Count > MaxSignatures)
         {
@@ -351,8 +379,44 @@ public sealed class CompiledFunction : IDisposable
             _graphs.RemoveAt(_graphs.Count - 1);
         }
         _latest = compiled;
-        TraceCount++;
-        return eager;
+    }
+
+    private void AddTemplate(TraceSignature signature, Graph template, int batch)
+    {
+        _templates.Insert(0, (signature, template, batch));
+        while (_templates.Count > MaxSignatures)
+        {
+            _templates[^1].Graph.DisposeConstants();
+            _templates.RemoveAt(_templates.Count - 1);
+        }
+    }
+
+    private void DropTemplates()
+    {
+        foreach (var t in _templates) t.Graph.DisposeConstants();
+        _templates.Clear();
+    }
+
+    /// <summary>
+    /// With a dynamic batch dimension: the graph of a traced signature that differs from this call's in
+    /// the batch size only, re-specialized for this call's batch size (lowered and planned; no tracing).
+    /// </summary>
+    private CompiledGraph? Respecialize(ReadOnlySpan<Tensor> inputs, bool grad, bool training)
+    {
+        if (!_options.DynamicBatch || _templates.Count == 0) return null;
+        int batch = BatchRespecialization.BatchOf(_name, inputs);
+        foreach (var (signature, template, traced) in _templates)
+        {
+            if (!signature.MatchesExceptBatch(inputs, grad, training)) continue;
+            var portable = BatchRespecialization.Respecialize(template, traced, batch);
+            var graph = portable.Copy();
+            PassPipeline.Run(graph, PassPipeline.Lowering(_options), KilnEnvironment.DumpGraphDirectory,
+                $"re-specializing for batch size {batch}", $"Batch{batch}");
+            var compiled = new CompiledGraph(TraceSignature.Of(inputs, grad, training), portable, graph);
+            Add(compiled);
+            return compiled;
+        }
+        return null;
     }
 
     private void CheckCount(int results, int expected)

@@ -106,7 +106,8 @@ internal sealed class Graph
     /// <summary>Releases the constants' memory (the compiled function that owned the graph is done with it).</summary>
     internal void DisposeConstants()
     {
-        foreach (var c in Constants) c.Data?.Dispose();
+        foreach (var c in Constants)
+            if (!c.Borrowed) c.Data?.Dispose();
     }
 
     /// <summary>Strides exactly those of a dense row-major tensor of its shape.</summary>

@@ -12,7 +12,7 @@ namespace Kiln.Compile;
 /// </summary>
 internal sealed class GraphExecutor : IDisposable
 {
-    private enum StepKind { Compute, ViewOfCallTensor }
+    private enum StepKind { Compute, ViewOfCallTensor, Fused }
 
     private sealed class Step(StepKind kind, OpDef op, OpAttributes attributes, int[] inputs, int output)
     {
@@ -25,6 +25,8 @@ internal sealed class GraphExecutor : IDisposable
         internal Tensor[] Arguments { get; } = new Tensor[inputs.Length];
         /// <summary>For a view of a per-call tensor: its offset from its source's, the same at every call (the layouts are).</summary>
         internal int ViewOffset { get; set; }
+        /// <summary>For a fused elementwise node: its tiles' scratch and views, made once.</summary>
+        internal FusedElementwiseRunner? Runner { get; init; }
     }
 
     private readonly record struct OutputBinding(int Slot, bool Returned, TensorSpec Spec, int[] Strides);
@@ -74,6 +76,13 @@ internal sealed class GraphExecutor : IDisposable
             var inputs = new int[node.Inputs.Length];
             for (int i = 0; i < inputs.Length; i++) inputs[i] = Slot(node.Inputs[i]);
             int output = Slot(node.Output);
+            if (node.Attributes is FusedElementwiseAttributes fused)
+            {
+                var specs = new TensorSpec[node.Inputs.Length];
+                for (int i = 0; i < specs.Length; i++) specs[i] = node.Inputs[i].Spec;
+                steps.Add(new Step(StepKind.Fused, node.Op, node.Attributes, inputs, output) { Runner = new FusedElementwiseRunner(fused, specs) });
+                continue;
+            }
             if (!node.Op.IsView)
             {
                 steps.Add(new Step(StepKind.Compute, node.Op, node.Attributes, inputs, output));
@@ -131,6 +140,7 @@ internal sealed class GraphExecutor : IDisposable
                 var arguments = step.Arguments;
                 for (int i = 0; i < arguments.Length; i++) arguments[i] = _slots[step.Inputs[i]]!;
                 if (step.Kind == StepKind.Compute) step.Op.ForwardUntyped(arguments, step.Attributes, _slots[step.Output]!);
+                else if (step.Kind == StepKind.Fused) step.Runner!.Run(arguments, _slots[step.Output]!);
                 else AimView(step, arguments[0]);
             }
             for (int k = 0; k < _outputs.Length; k++)
@@ -187,7 +197,10 @@ internal sealed class GraphExecutor : IDisposable
         foreach (var t in _owned) t.Dispose();
         _owned.Clear();
         foreach (var step in _steps)
+        {
             if (step.Kind == StepKind.ViewOfCallTensor) _slots[step.Output]?.Dispose();
+            step.Runner?.Dispose();
+        }
         _arena?.Dispose();
     }
 }

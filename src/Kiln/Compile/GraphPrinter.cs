@@ -105,7 +105,7 @@ internal static class GraphPrinter
     };
 
     /// <summary>The attribute record's members as the record prints them ("{ Dim = 1 }"), or "" for none.</summary>
-    private static string Attributes(OpAttributes attributes)
+    internal static string Attributes(OpAttributes attributes)
     {
         if (attributes is NoAttributes) return "";
         var text = attributes.ToString();

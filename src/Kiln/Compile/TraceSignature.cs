@@ -63,6 +63,21 @@ internal sealed class TraceSignature
         return true;
     }
 
+    /// <summary>Whether <paramref name="inputs"/> match except in dimension 0 (the batch): row-major inputs of the same ranks and other dimensions.</summary>
+    internal bool MatchesExceptBatch(ReadOnlySpan<Tensor> inputs, bool gradEnabled, bool training)
+    {
+        if (inputs.Length != _dtypes.Length || gradEnabled != _gradEnabled || training != _training) return false;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var t = inputs[i];
+            var shape = t.ShapeArray;
+            if (t.DType != _dtypes[i] || shape.Length != _shapes[i].Length || shape.Length == 0) return false;
+            if (!shape.AsSpan(1).SequenceEqual(_shapes[i].AsSpan(1))) return false;
+            if (_strides[i] is not null || !Graph.IsRowMajor(t)) return false;
+        }
+        return true;
+    }
+
     public override string ToString()
     {
         var text = new StringBuilder("(");

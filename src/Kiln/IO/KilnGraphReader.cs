@@ -253,7 +253,7 @@ internal static class KilnGraphReader
         Graph portable, executed;
         try
         {
-            (portable, executed) = PassPipeline.Optimize(graph, KilnEnvironment.DumpGraphDirectory);
+            (portable, executed) = PassPipeline.Optimize(graph, new CompileOptions(), KilnEnvironment.DumpGraphDirectory);
         }
         catch (Exception e) when (e is KilnException or ArgumentException or ArithmeticException or IndexOutOfRangeException or InvalidOperationException)
         {

@@ -73,6 +73,25 @@ public sealed class CompiledAllocationTests
     }
 
     [Fact]
+    public void A_fused_elementwise_chain_runs_its_tiles_without_allocating()
+    {
+        using var b = CompileAssert.Uniform(6, 129);
+        Func<Tensor, Tensor> f = x => ((x + b).Tanh() * 0.5 + x).Relu();
+        using var compiled = Engine.Compile(f);
+        using var x = CompileAssert.Uniform(5, 70, 129); // several tiles, the bias broadcast in each
+        using var output = Tensor.Zeros([70, 129]);
+        compiled.CallInto(x, output);
+        Assert.Contains("FusedElementwise", compiled.GraphText);
+        var before = MemoryCollection.Settle();
+        double perCall = BytesPerCall(() => compiled.CallInto(x, output));
+        var after = MemoryCollection.Settle();
+        Assert.Equal(0, perCall);
+        Assert.Equal(before.NativeAllocations, after.NativeAllocations);
+        Assert.Equal(before.BytesInUse, after.BytesInUse);
+        using (Engine.NoGrad()) CompileAssert.SameBits(f(x), output);
+    }
+
+    [Fact]
     public void A_compiled_cnn_call_keeps_the_pool_from_growing()
     {
         Engine.ManualSeed(12);

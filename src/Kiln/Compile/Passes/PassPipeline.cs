@@ -11,17 +11,16 @@ internal static class PassPipeline
     private static int _dumpSerial;
 
     /// <summary>
-    /// The default passes: the portable ones, then the lowering ones. Folding runs first so
-    /// simplification sees folded constants; common subexpressions are merged after both, and dead
-    /// code elimination removes what they left unused.
+    /// The portable passes: their result is still a graph of registered ops with their own attribute
+    /// records, which is what a <c>.kiln</c> file saves. Folding runs first so simplification sees
+    /// folded constants; common subexpressions are merged after both, and dead code elimination
+    /// removes what they left unused. Frozen parameters become constants before all of them.
     /// </summary>
-    internal static GraphPass[] Default() => [.. Portable(), .. Lowering()];
+    internal static GraphPass[] Portable(CompileOptions options) => options.FreezeParameters
+        ? [new FreezeParameters(), .. Portable()]
+        : Portable();
 
-    /// <summary>
-    /// Passes whose result is still a graph of registered ops with their own attribute records: what a
-    /// <c>.kiln</c> file saves (and what ONNX export reads).
-    /// </summary>
-    internal static GraphPass[] Portable() =>
+    private static GraphPass[] Portable() =>
     [
         new ConstantFolding(),
         new AlgebraicSimplification(),
@@ -30,39 +29,58 @@ internal static class PassPipeline
     ];
 
     /// <summary>
-    /// Passes that rewrite the portable graph for this executor (fusion, folding for inference,
-    /// weight pre-packing). Their nodes are never saved: a saved graph is the portable one, and
-    /// loading it runs these again.
+    /// The passes that rewrite the portable graph for this executor: their nodes, such as fused
+    /// elementwise chains, are internal to this runtime and never saved (loading a file runs them
+    /// again). With frozen parameters, batch-norm folding first (and dead code elimination for the
+    /// weights it replaced).
     /// </summary>
-    internal static GraphPass[] Lowering() => [];
+    internal static GraphPass[] Lowering(CompileOptions options) => options.FreezeParameters
+        ? [new BatchNormFoldingPass(), new DeadCodeElimination(), new ElementwiseFusionPass()]
+        : [new ElementwiseFusionPass()];
 
     /// <summary>
-    /// Runs the portable passes on <paramref name="graph"/>, then the lowering passes on a copy when
-    /// there are any. Returns the portable graph (<paramref name="graph"/> itself) and the graph to
-    /// execute (the same object when nothing lowers).
+    /// Runs the portable passes on <paramref name="graph"/>, calls <paramref name="afterPortable"/> on
+    /// it, then runs the lowering passes on a copy. Returns the portable graph (<paramref name="graph"/>
+    /// itself) and the graph to execute; the dump files of both are numbered as one run.
     /// </summary>
-    internal static (Graph Portable, Graph Executed) Optimize(Graph graph, string? dumpDirectory)
+    internal static (Graph Portable, Graph Executed) Optimize(Graph graph, CompileOptions options, string? dumpDirectory,
+        Action<Graph>? afterPortable = null)
     {
-        Run(graph, Portable(), dumpDirectory);
-        var lowering = Lowering();
+        int serial = NextSerial(dumpDirectory);
+        var portable = Portable(options);
+        Run(graph, portable, dumpDirectory, serial, firstStep: 0, "tracing", "Trace");
+        afterPortable?.Invoke(graph);
+        var lowering = Lowering(options);
         if (lowering.Length == 0) return (graph, graph);
         var lowered = graph.Copy();
-        Run(lowered, lowering, dumpDirectory);
+        Run(lowered, lowering, dumpDirectory, serial, firstStep: portable.Length, "lowering", dumpStage: null);
         return (graph, lowered);
     }
 
     internal static void Run(Graph graph, IReadOnlyList<GraphPass> passes, string? dumpDirectory)
+        => Run(graph, passes, dumpDirectory, "tracing", "Trace");
+
+    /// <summary>
+    /// Runs <paramref name="passes"/> after verifying the graph as it is (<paramref name="stage"/> names
+    /// what made it in errors; <paramref name="dumpStage"/> names the first dump file).
+    /// </summary>
+    internal static void Run(Graph graph, IReadOnlyList<GraphPass> passes, string? dumpDirectory, string stage, string dumpStage)
+        => Run(graph, passes, dumpDirectory, NextSerial(dumpDirectory), firstStep: 0, stage, dumpStage);
+
+    private static void Run(Graph graph, IReadOnlyList<GraphPass> passes, string? dumpDirectory, int serial, int firstStep,
+        string stage, string? dumpStage)
     {
-        int serial = dumpDirectory is null ? 0 : Interlocked.Increment(ref _dumpSerial);
-        GraphVerifier.Verify(graph, "tracing");
-        Dump(graph, dumpDirectory, serial, 0, "Trace");
+        GraphVerifier.Verify(graph, stage);
+        if (dumpStage is not null) Dump(graph, dumpDirectory, serial, firstStep, dumpStage);
         for (int i = 0; i < passes.Count; i++)
         {
             passes[i].Run(graph);
             GraphVerifier.Verify(graph, passes[i].Name);
-            Dump(graph, dumpDirectory, serial, i + 1, passes[i].Name);
+            Dump(graph, dumpDirectory, serial, firstStep + i + 1, passes[i].Name);
         }
     }
+
+    private static int NextSerial(string? dumpDirectory) => dumpDirectory is null ? 0 : Interlocked.Increment(ref _dumpSerial);
 
     private static void Dump(Graph graph, string? directory, int serial, int step, string stage)
     {

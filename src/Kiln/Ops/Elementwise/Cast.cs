@@ -6,7 +6,7 @@ using Kiln.Kernels.Cpu;
 namespace Kiln.Ops
 {
     /// <summary>Converts to another dtype (floats to integers truncate toward zero; anything to bool is "not zero").</summary>
-    internal sealed class CastOp : OpDef<CastOp.Attributes>
+    internal sealed class CastOp : OpDef<CastOp.Attributes>, IPerElementOp
     {
         internal sealed record Attributes(DType To) : OpAttributes
         {

@@ -7,7 +7,7 @@ namespace Kiln.Ops;
 /// its kernel call, its float64 scalar meaning (the conformance reference), its backward and the
 /// input range its samples draw from.
 /// </summary>
-internal abstract class UnaryElementwiseOp : OpDef<NoAttributes>
+internal abstract class UnaryElementwiseOp : OpDef<NoAttributes>, IPerElementOp
 {
     public override int Arity => 1;
     public override FusionKind Fusion => FusionKind.Elementwise;
@@ -57,7 +57,7 @@ internal abstract class UnaryElementwiseOp : OpDef<NoAttributes>
 /// Base for two-input elementwise ops with NumPy broadcasting. Both inputs must have one dtype
 /// (the public entry points promote first); the output has the broadcast shape.
 /// </summary>
-internal abstract class BinaryElementwiseOp : OpDef<NoAttributes>
+internal abstract class BinaryElementwiseOp : OpDef<NoAttributes>, IPerElementOp
 {
     public override int Arity => 2;
     public override FusionKind Fusion => FusionKind.Elementwise;
@@ -152,7 +152,7 @@ internal abstract class BinaryElementwiseOp : OpDef<NoAttributes>
 /// bounds, Gelu's approximation): as <see cref="UnaryElementwiseOp"/>, with the samples run once per
 /// attribute value the op lists.
 /// </summary>
-internal abstract class UnaryElementwiseOp<TAttr> : OpDef<TAttr> where TAttr : OpAttributes
+internal abstract class UnaryElementwiseOp<TAttr> : OpDef<TAttr>, IPerElementOp where TAttr : OpAttributes
 {
     public override int Arity => 1;
     public override FusionKind Fusion => FusionKind.Elementwise;

@@ -5,7 +5,7 @@ using Kiln.Kernels.Cpu;
 namespace Kiln.Ops
 {
     /// <summary>Logical not of a bool tensor.</summary>
-    internal sealed class LogicalNotOp : OpDef<NoAttributes>
+    internal sealed class LogicalNotOp : OpDef<NoAttributes>, IPerElementOp
     {
         internal static readonly LogicalNotOp Instance = new();
 

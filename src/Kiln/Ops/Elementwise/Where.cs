@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Ops
 {
     /// <summary>condition ? a : b, elementwise, with all three broadcast together.</summary>
-    internal sealed class WhereOp : OpDef<NoAttributes>
+    internal sealed class WhereOp : OpDef<NoAttributes>, IPerElementOp
     {
         internal static readonly WhereOp Instance = new();
 

@@ -1,7 +1,7 @@
 namespace Kiln.Ops;
 
 /// <summary>Copies a tensor into new contiguous memory; the gradient passes through unchanged.</summary>
-internal sealed class CloneOp : OpDef<NoAttributes>
+internal sealed class CloneOp : OpDef<NoAttributes>, IPerElementOp
 {
     internal static readonly CloneOp Instance = new();
 
