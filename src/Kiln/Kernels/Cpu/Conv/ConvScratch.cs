@@ -83,7 +83,7 @@ internal enum ConvScratchSlot
     Accumulator,
     ChunkOffsets,
     ChunkAccumulator,
-    WorkItems,
+    TileStepRanges,
     TileTaps,
     RowRanges,
     Count,

@@ -227,7 +227,7 @@ internal static unsafe class ImplicitGemmConvKernel
     /// </summary>
     private static int* TileStepRanges(in ConvGeometry g, int tiles)
     {
-        int* ranges = ConvScratch.Slot<int>(ConvScratchSlot.WorkItems, 2L * tiles);
+        int* ranges = ConvScratch.Slot<int>(ConvScratchSlot.TileStepRanges, 2L * tiles);
         int rowTaps = g.GroupChannels * g.KernelWidth, ow = g.OutWidth, area = g.OutArea;
         for (int t = 0; t < tiles; t++)
         {
