@@ -8,7 +8,11 @@ namespace Kiln;
 /// cached bytes, because training loops allocate the same sizes every step. Small buffers are kept
 /// first in a cache of the thread that frees them (when that thread also allocates), which it takes
 /// them back from without a lock: an eager op on small tensors frees and allocates the same classes
-/// over and over.
+/// over and over. A large request whose class has nothing cached takes a cached buffer of up to
+/// <see cref="SpareClasses"/> classes larger (8× the size) before asking the system: a forward pass
+/// without grad frees each activation as the next is made, and the next is often a different size
+/// (pooling quarters it), so without this every freed activation would sit in the cache while the
+/// process asks for new memory.
 /// </summary>
 internal static unsafe class MemoryPool
 {
@@ -18,6 +22,12 @@ internal static unsafe class MemoryPool
     /// <summary>Classes below 16 KiB are cached per thread, up to <see cref="ThreadDepth"/> buffers each.</summary>
     private const int ThreadClasses = 32;
     private const int ThreadDepth = 4;
+
+    /// <summary>Requests of this class (1 MiB) and above may take a larger cached buffer.</summary>
+    private const int LargeClass = (20 - 6) * 4;
+
+    /// <summary>How many classes larger a cached buffer may be (four per power of two: 8×).</summary>
+    private const int SpareClasses = 12;
 
     private static readonly Stack<nint>[] Free = CreateBuckets();
     private static long _bytesInUse;
@@ -66,6 +76,7 @@ internal static unsafe class MemoryPool
                 if (bucket.Count > 0) ptr = bucket.Pop();
             }
         }
+        if (ptr == 0 && sizeClass >= LargeClass && sizeClass < ClassCount) ptr = TakeLarger(ref sizeClass, ref capacity);
         if (ptr != 0) Interlocked.Add(ref _bytesCached, -capacity);
         if (ptr == 0)
         {
@@ -78,6 +89,34 @@ internal static unsafe class MemoryPool
         while (inUse > (peak = Interlocked.Read(ref _peakBytesInUse)))
             if (Interlocked.CompareExchange(ref _peakBytesInUse, inUse, peak) == peak) break;
         return ptr;
+    }
+
+    /// <summary>The smallest cached buffer of the classes just above <paramref name="sizeClass"/>, or 0; updates the class and capacity to it.</summary>
+    private static nint TakeLarger(ref int sizeClass, ref long capacity)
+    {
+        int last = Math.Min(ClassCount - 1, sizeClass + SpareClasses);
+        for (int c = sizeClass + 1; c <= last; c++)
+        {
+            var bucket = Free[c];
+            if (bucket.Count == 0) continue;
+            lock (bucket)
+            {
+                if (bucket.Count == 0) continue;
+                sizeClass = c;
+                capacity = ClassCapacity(c);
+                return bucket.Pop();
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>The capacity of size class <paramref name="sizeClass"/> (the inverse of <see cref="SizeClass"/>).</summary>
+    internal static long ClassCapacity(int sizeClass)
+    {
+        if (sizeClass == 0) return Alignment;
+        long pow = 1L << (sizeClass / 4 + 6);
+        long capacity = pow + sizeClass % 4 * (pow / 4);
+        return (capacity + Alignment - 1) / Alignment * Alignment;
     }
 
     internal static void Return(nint ptr, long capacity, int sizeClass)

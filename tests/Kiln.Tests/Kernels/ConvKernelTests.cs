@@ -290,36 +290,80 @@ public sealed unsafe class ConvKernelTests
         {
             var g = RandomImplicitGeometry(rng);
             if (ImplicitGemmConvKernel.IsAccelerated) Assert.True(ImplicitGemmConvKernel.SupportsForward(g), g.ToString());
-            var x = Random(rng, g.Batch * g.Channels * g.Height * g.Width);
-            var w = Random(rng, g.OutChannels * g.Channels / g.Groups * g.KernelHeight * g.KernelWidth);
-            var dy = Random(rng, g.Batch * g.OutChannels * g.OutHeight * g.OutWidth);
-            var y0 = new double[dy.Length];
-            var dx0 = new double[x.Length];
-            var dw0 = new double[w.Length];
-            foreach (var t in Taps(g))
-            {
-                y0[YAt(g, t.N, t.O, t.Oy, t.Ox)] += x[XAt(g, t.N, t.C, t.Iy, t.Ix)] * w[WAt(g, t.O, t.Ci, t.Ky, t.Kx)];
-                dx0[XAt(g, t.N, t.C, t.Iy, t.Ix)] += dy[YAt(g, t.N, t.O, t.Oy, t.Ox)] * w[WAt(g, t.O, t.Ci, t.Ky, t.Kx)];
-                dw0[WAt(g, t.O, t.Ci, t.Ky, t.Kx)] += dy[YAt(g, t.N, t.O, t.Oy, t.Ox)] * x[XAt(g, t.N, t.C, t.Iy, t.Ix)];
-            }
-            var xf = Array.ConvertAll(x, v => (float)v);
-            var wf = Array.ConvertAll(w, v => (float)v);
-            var dyf = Array.ConvertAll(dy, v => (float)v);
-            var y = new float[dy.Length];
-            var dx = new float[x.Length];
-            var dwf = new float[w.Length];
-            Array.Fill(y, float.NaN);
-            Array.Fill(dx, float.NaN);
-            Array.Fill(dwf, float.NaN);
-            fixed (float* px = xf, pw = wf, pdy = dyf, py = y, pdx = dx, pdw = dwf)
-            {
-                ConvKernel.Forward(g, px, pw, py);
-                ConvKernel.InputGrad(g, pdy, pw, pdx);
-                ConvKernel.WeightGrad(g, px, pdy, pdw);
-            }
-            TestTensors.AssertClose(y0, Array.ConvertAll(y, v => (double)v), 1e-4, 1e-4, $"float32 forward {g}");
-            TestTensors.AssertClose(dx0, Array.ConvertAll(dx, v => (double)v), 1e-4, 1e-4, $"float32 input gradient {g}");
-            TestTensors.AssertClose(dw0, Array.ConvertAll(dwf, v => (double)v), 1e-4, 1e-4, $"float32 weight gradient {g}");
+            CheckImplicitAgainstNaive(g, rng, null);
         }
+    }
+
+    /// <summary>
+    /// Shapes at the edges of the padding-row skip: output rows that see only padding (padding wider than
+    /// the kernel's span: their outputs are zero), outputs smaller than one row tile with many images per weight-gradient block, and images
+    /// large enough for the weight gradient to block by output rows; each on 1, 2 and 3 threads.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 8, 5, 6, 9, 3, 3, 1)]
+    [InlineData(5, 8, 2, 2, 16, 3, 1, 1)]
+    [InlineData(2, 8, 24, 24, 17, 3, 1, 1)]
+    [InlineData(3, 12, 7, 9, 20, 5, 4, 2)]
+    public void ConvKernel_implicit_gemm_path_matches_naive_sums_where_rows_see_only_padding(int batch, int channels, int height, int width, int outChannels, int kernel, int pad, int dilation)
+    {
+        int span = dilation * (kernel - 1);
+        var g = new ConvGeometry(batch, channels, height, width, outChannels, 1, kernel, kernel, 1, 1, pad, pad, dilation, dilation,
+            height + 2 * pad - span, width + 2 * pad - span);
+        if (ImplicitGemmConvKernel.IsAccelerated)
+        {
+            Assert.True(ImplicitGemmConvKernel.SupportsForward(g), g.ToString());
+            // Padding wider than the kernel's span flips to a negative one: that input gradient unfolds instead.
+            Assert.Equal(pad <= span, ImplicitGemmConvKernel.SupportsInputGrad(g));
+        }
+        float[]? y1 = null, dx1 = null, dw1 = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            var (y, dx, dw) = CheckImplicitAgainstNaive(g, new Random(batch * 31 + kernel), pool);
+            if (y1 is null)
+            {
+                (y1, dx1, dw1) = (y, dx, dw);
+                continue;
+            }
+            Assert.Equal(y1, y);
+            Assert.Equal(dx1, dx);
+            Assert.Equal(dw1, dw);
+        }
+    }
+
+    /// <summary>All three float32 passes of <paramref name="g"/> against the double-precision textbook sums; returns the results.</summary>
+    private static (float[] Y, float[] Dx, float[] Dw) CheckImplicitAgainstNaive(ConvGeometry g, Random rng, WorkerPool? pool)
+    {
+        var x = Random(rng, g.Batch * g.Channels * g.Height * g.Width);
+        var w = Random(rng, g.OutChannels * g.Channels / g.Groups * g.KernelHeight * g.KernelWidth);
+        var dy = Random(rng, g.Batch * g.OutChannels * g.OutHeight * g.OutWidth);
+        var y0 = new double[dy.Length];
+        var dx0 = new double[x.Length];
+        var dw0 = new double[w.Length];
+        foreach (var t in Taps(g))
+        {
+            y0[YAt(g, t.N, t.O, t.Oy, t.Ox)] += x[XAt(g, t.N, t.C, t.Iy, t.Ix)] * w[WAt(g, t.O, t.Ci, t.Ky, t.Kx)];
+            dx0[XAt(g, t.N, t.C, t.Iy, t.Ix)] += dy[YAt(g, t.N, t.O, t.Oy, t.Ox)] * w[WAt(g, t.O, t.Ci, t.Ky, t.Kx)];
+            dw0[WAt(g, t.O, t.Ci, t.Ky, t.Kx)] += dy[YAt(g, t.N, t.O, t.Oy, t.Ox)] * x[XAt(g, t.N, t.C, t.Iy, t.Ix)];
+        }
+        var xf = Array.ConvertAll(x, v => (float)v);
+        var wf = Array.ConvertAll(w, v => (float)v);
+        var dyf = Array.ConvertAll(dy, v => (float)v);
+        var y = new float[dy.Length];
+        var dx = new float[x.Length];
+        var dwf = new float[w.Length];
+        Array.Fill(y, float.NaN);
+        Array.Fill(dx, float.NaN);
+        Array.Fill(dwf, float.NaN);
+        fixed (float* px = xf, pw = wf, pdy = dyf, py = y, pdx = dx, pdw = dwf)
+        {
+            ConvKernel.Forward(g, px, pw, null, py, pool ?? WorkerPool.Shared);
+            ConvKernel.InputGrad(g, pdy, pw, pdx, pool ?? WorkerPool.Shared);
+            ConvKernel.WeightGrad(g, px, pdy, pdw, pool ?? WorkerPool.Shared);
+        }
+        TestTensors.AssertClose(y0, Array.ConvertAll(y, v => (double)v), 1e-4, 1e-4, $"float32 forward {g}");
+        TestTensors.AssertClose(dx0, Array.ConvertAll(dx, v => (double)v), 1e-4, 1e-4, $"float32 input gradient {g}");
+        TestTensors.AssertClose(dw0, Array.ConvertAll(dwf, v => (double)v), 1e-4, 1e-4, $"float32 weight gradient {g}");
+        return (y, dx, dwf);
     }
 }

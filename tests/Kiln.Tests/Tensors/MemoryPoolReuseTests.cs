@@ -73,4 +73,34 @@ public sealed class MemoryPoolReuseTests
         c.Dispose();
         Assert.Equal(start.BytesInUse, Engine.MemoryStats().BytesInUse);
     }
+
+    [Fact]
+    public unsafe void A_large_request_takes_a_cached_larger_buffer_before_asking_the_system()
+    {
+        MemoryCollection.Settle();
+        Engine.EmptyCache();
+        var big = Tensor.Empty([4 << 20], DType.Float32);   // 16 MiB
+        nint pointer = (nint)big.DataPointer;
+        big.Dispose();
+        long allocations = Engine.MemoryStats().NativeAllocations;
+        using var quarter = Tensor.Empty([1 << 20], DType.Float32);   // 4 MiB: nothing cached in its own class
+        Assert.Equal(pointer, (nint)quarter.DataPointer);
+        Assert.Equal(allocations, Engine.MemoryStats().NativeAllocations);
+        // A small request never takes a large buffer, and a buffer more than 8x larger is not taken.
+        var huge = Tensor.Empty([16 << 20], DType.Float32);   // 64 MiB
+        huge.Dispose();
+        using var small = Tensor.Empty([1 << 18], DType.Float32);   // 1 MiB: 64x smaller
+        Assert.Equal(allocations + 2, Engine.MemoryStats().NativeAllocations);
+        Engine.EmptyCache();
+    }
+
+    [Fact]
+    public void ClassCapacity_is_the_capacity_SizeClass_gives()
+    {
+        foreach (long bytes in new long[] { 1, 64, 65, 1000, 4096, 5000, 1 << 20, (1 << 20) + 1, 100_000_000 })
+        {
+            var (sizeClass, capacity) = MemoryPool.SizeClass(bytes);
+            Assert.Equal(capacity, MemoryPool.ClassCapacity(sizeClass));
+        }
+    }
 }

@@ -88,6 +88,9 @@ public abstract partial class Module
         return output;
     }
 
+    /// <summary>Whether a forward or forward pre-hook could see (and keep) this module's input or output.</summary>
+    internal bool HasForwardHooks => _preHooks is { Count: > 0 } || _hooks is { Count: > 0 };
+
     /// <summary>
     /// Adds a hook that <see cref="Call"/> runs before <see cref="Forward"/> with the module and its
     /// input; a non-null result replaces the input. Dispose the returned handle to remove the hook.

@@ -96,11 +96,38 @@ public class Sequential : Module, IReadOnlyList<Module>
         return index;
     }
 
-    /// <summary>Calls each module in turn on the previous one's output.</summary>
+    /// <summary>
+    /// Layers that keep no reference to their input or output once their forward pass returns when no
+    /// gradient is recorded (exact types: a subclass may keep one).
+    /// </summary>
+    private static readonly HashSet<Type> LayersKeepingNothing =
+    [
+        typeof(Conv1d), typeof(Conv2d), typeof(ConvTranspose2d), typeof(Linear), typeof(Flatten), typeof(Dropout), typeof(Identity),
+        typeof(Relu), typeof(LeakyRelu), typeof(Elu), typeof(Gelu), typeof(Silu), typeof(Sigmoid), typeof(Tanh), typeof(Softplus),
+        typeof(Softmax), typeof(LogSoftmax), typeof(MaxPool2d), typeof(AvgPool2d), typeof(AdaptiveAvgPool2d),
+        typeof(BatchNorm1d), typeof(BatchNorm2d), typeof(LayerNorm), typeof(GroupNorm),
+    ];
+
+    /// <summary>
+    /// Calls each module in turn on the previous one's output. When no gradient is recorded (inference,
+    /// evaluation) nothing needs an intermediate output once the next layer has read it, so an output
+    /// that only built-in layers without hooks saw goes back to the pool at once instead of at the end
+    /// of the scope: a large evaluation batch holds about two activations at a time, not all of them
+    /// (as PyTorch, which frees them by reference count).
+    /// </summary>
     public override Tensor Forward(Tensor input)
     {
+        bool release = !GradMode.IsEnabled && Ops.TraceRecorder.Current is null;
         var x = input;
-        foreach (var (_, module) in _items) x = module.Call(x);
+        Tensor? owned = null;
+        foreach (var (_, module) in _items)
+        {
+            bool plain = release && !module.HasForwardHooks && LayersKeepingNothing.Contains(module.GetType());
+            var y = module.Call(x);
+            if (owned is not null && plain && !ReferenceEquals(y, owned)) owned.Dispose();
+            owned = plain && !ReferenceEquals(y, x) ? y : null;
+            x = y;
+        }
         return x;
     }
 

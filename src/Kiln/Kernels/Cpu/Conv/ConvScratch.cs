@@ -83,5 +83,8 @@ internal enum ConvScratchSlot
     Accumulator,
     ChunkOffsets,
     ChunkAccumulator,
+    TileStepRanges,
+    TileTaps,
+    RowRanges,
     Count,
 }
