@@ -74,7 +74,8 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, OrtPe
         md.AppendLine("### Settings").AppendLine();
         md.AppendLine($"- Machine: {MachineInfo.Cpu()}; load average before {LoadBefore}, after {LoadAfter}.");
         md.AppendLine(string.Create(Invariant,
-            $"- Procedure: rounds: {options.Rounds}; each round runs, per group and per thread count, one Kiln process then one PyTorch process (when available) " +
+            $"- Procedure: rounds: {options.Rounds}; each round runs, per group and per thread count, one Kiln process then one PyTorch process (when available), " +
+            "then for groups with an ONNX Runtime column one Node process running ONNX Runtime (when available) " +
             $"(groups {string.Join(", ", options.Groups)}; threads {string.Join(", ", options.Threads)}). " +
             $"Per workload: warm-up ≥ {options.Measure.WarmupMs} ms (the first of each process ≥ {options.Measure.FirstWarmupMs} ms), then {options.Measure.Reps} repetitions of ≈ {options.Measure.RepMs} ms " +
             $"(fewer, at least {MeasureOptions.MinReps}, when they would exceed {options.Measure.MaxMs} ms). Total {Elapsed.TotalMinutes:F1} min.")
@@ -87,7 +88,7 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, OrtPe
             if (merged.Count > 0) md.AppendLine($"- {label}: {string.Join("; ", merged)}.");
         }
         if (peer.Available) md.AppendLine($"- PyTorch environment per process: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = MKL_NUM_THREADS = threads, OMP_WAIT_POLICY=PASSIVE; {peer.Python} {peer.Script}.");
-        if (ort.Available) md.AppendLine($"- ONNX Runtime: {ort.Detail}; {ort.Node} {ort.Script} --models (exported once per run by {peer.Script} --export-onnx).");
+        if (ort.Available) md.AppendLine($"- ONNX Runtime process: {ort.Detail}; {ort.Node} {ort.Script} --models (exported once per run by {peer.Script} --export-onnx).");
         foreach (var p in problems) md.AppendLine($"- Problem: {p}");
         return md.ToString();
     }
