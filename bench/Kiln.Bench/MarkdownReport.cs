@@ -75,7 +75,7 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, OrtPe
         md.AppendLine($"- Machine: {MachineInfo.Cpu()}; load average before {LoadBefore}, after {LoadAfter}.");
         md.AppendLine(string.Create(Invariant,
             $"- Procedure: rounds: {options.Rounds}; each round runs, per group and per thread count, one Kiln process then one PyTorch process (when available), " +
-            "then for groups with an ONNX Runtime column one Node process running ONNX Runtime (when available) " +
+            $"then for groups with an ONNX Runtime column one Node process running ONNX Runtime (when available) " +
             $"(groups {string.Join(", ", options.Groups)}; threads {string.Join(", ", options.Threads)}). " +
             $"Per workload: warm-up ≥ {options.Measure.WarmupMs} ms (the first of each process ≥ {options.Measure.FirstWarmupMs} ms), then {options.Measure.Reps} repetitions of ≈ {options.Measure.RepMs} ms " +
             $"(fewer, at least {MeasureOptions.MinReps}, when they would exceed {options.Measure.MaxMs} ms). Total {Elapsed.TotalMinutes:F1} min.")
