@@ -1,8 +1,5 @@
 namespace Kiln.Bench;
 
-/// <summary>One system of a <see cref="SystemTable"/>: its result impl names, each with the variant shown when it wins.</summary>
-internal sealed record SystemColumn(string Label, params (string Impl, string Variant)[] Impls);
-
 /// <summary>
 /// A group whose workloads run in several systems (Kiln eager and compiled, PyTorch eager,
 /// TorchScript, ONNX Runtime), reported as one table: a column per system, the best variant where a
@@ -65,15 +62,4 @@ internal sealed record SystemTable(string Group, string Title, SystemColumn[] Co
         }
         return best;
     }
-}
-
-/// <summary>
-/// A ratio column of a <see cref="SystemTable"/>: the subject's median time over the fastest of
-/// <see cref="Peers"/> (column labels); <see cref="Target"/> is the issue's bound on it, if any.
-/// </summary>
-internal sealed record SystemRatio(string[] Peers, double? Target = null)
-{
-    internal string Label(string subject) => Peers.Length == 1
-        ? $"{subject} / {Peers[0]}"
-        : $"{subject} / best of ({string.Join(", ", Peers)})";
 }
