@@ -17,10 +17,12 @@ internal sealed record BenchOptions
     internal string? Python { get; init; }
     internal string? TorchScript { get; init; }
     internal bool NoTorch { get; init; }
+    internal string? Node { get; init; }
+    internal bool NoOrt { get; init; }
     internal string? OutFile { get; init; }
     internal string? RawFile { get; init; }
 
-    internal static readonly string[] AllGroups = ["peak", "gemm", "gemm-kernel", "eager", "conv", "conv-kernel", "ops", "compile"];
+    internal static readonly string[] AllGroups = ["peak", "gemm", "gemm-kernel", "eager", "conv", "conv-kernel", "ops", "compile", "infer"];
 
     internal const string Usage = """
         Kiln.Bench: side-by-side benchmarks of Kiln and PyTorch (bench/README.md).
@@ -28,13 +30,15 @@ internal sealed record BenchOptions
           Kiln.Bench [--groups g1,g2] [--filter TEXT] [--json] [timing options]
               Runs Kiln workloads in this process, at KILN_NUM_THREADS threads.
           Kiln.Bench --compare [--rounds R] [--threads 1,2] [--groups ...] [--python PATH]
-                     [--torch-script PATH] [--no-torch] [--out FILE.md] [--raw FILE.jsonl] [timing options]
-              Alternates one Kiln process and one PyTorch process per group and thread count,
-              R times over, and prints a Markdown table of the medians.
+                     [--torch-script PATH] [--no-torch] [--node PATH] [--no-ort]
+                     [--out FILE.md] [--raw FILE.jsonl] [timing options]
+              Alternates one Kiln process and one PyTorch process (and, for infer, one ONNX Runtime
+              process under Node) per group and thread count, R times over, and prints a Markdown
+              table of the medians.
           Kiln.Bench --list
               Lists the workloads.
 
-        Groups: peak, gemm, gemm-kernel, eager, conv, conv-kernel, ops, compile (default: all).
+        Groups: peak, gemm, gemm-kernel, eager, conv, conv-kernel, ops, compile, infer (default: all).
         Timing options: --reps N (9) timed repetitions after warm-up, --rep-ms X (25) length of one
         repetition, --warmup-ms X (500) per workload, --first-warmup-ms X (2000) for the first workload
         of a process, --max-ms X (3000) cap on the timed part of one workload.
@@ -54,6 +58,8 @@ internal sealed record BenchOptions
                 case "--json": o = o with { Json = true }; break;
                 case "--help" or "-h": o = o with { Help = true }; break;
                 case "--no-torch": o = o with { NoTorch = true }; break;
+                case "--no-ort": o = o with { NoOrt = true }; break;
+                case "--node": o = o with { Node = Value() }; break;
                 case "--groups" or "--group": o = o with { Groups = ParseGroups(Value()) }; break;
                 case "--filter": o = o with { Filter = Value() }; break;
                 case "--rounds": o = o with { Rounds = Positive(args[i], Value()) }; break;

@@ -6,7 +6,8 @@ namespace Kiln.Bench;
 
 /// <summary>
 /// The side-by-side run: for each round, for each group, for each thread count, one Kiln process then
-/// one PyTorch process, so slow drifts of a shared machine's load hit both alike. Each process prints
+/// one PyTorch process (and one ONNX Runtime process for groups with an ONNX Runtime column, see
+/// <see cref="SystemTable"/>), so slow drifts of a shared machine's load hit all alike. Each process prints
 /// JSON lines; the samples of all rounds are pooled per workload and rendered by <see cref="MarkdownReport"/>.
 /// </summary>
 internal sealed class Comparison(BenchOptions options)
@@ -27,6 +28,11 @@ internal sealed class Comparison(BenchOptions options)
         var clock = Stopwatch.StartNew();
         var peer = TorchPeer.Probe(options);
         Progress(peer.Available ? $"PyTorch: {peer.Detail}" : $"PyTorch not available: {peer.Detail}");
+        using var ort = options.Groups.Any(g => SystemTable.For(g)?.UsesOnnxRuntime == true)
+            ? OrtPeer.Probe(options, peer)
+            : OrtPeer.Unavailable("no group with an ONNX Runtime column");
+        if (options.Groups.Any(g => SystemTable.For(g)?.UsesOnnxRuntime == true))
+            Progress(ort.Available ? $"ONNX Runtime: {ort.Detail}, models in {ort.ModelDirectory}" : $"ONNX Runtime not available: {ort.Detail}");
 
         for (int round = 1; round <= options.Rounds; round++)
         {
@@ -36,11 +42,12 @@ internal sealed class Comparison(BenchOptions options)
                 {
                     RunKiln(round, group, threads);
                     if (peer.Available && !KilnOnlyGroups.Contains(group)) RunTorch(peer, round, group, threads);
+                    if (ort.Available && SystemTable.For(group)?.UsesOnnxRuntime == true) RunOrt(ort, round, threads);
                 }
             }
         }
 
-        var report = new MarkdownReport(options, peer, _results, _settings, _problems)
+        var report = new MarkdownReport(options, peer, ort, _results, _settings, _problems)
         {
             LoadBefore = loadBefore,
             LoadAfter = MachineInfo.LoadAverage(),
@@ -65,6 +72,13 @@ internal sealed class Comparison(BenchOptions options)
         string[] arguments = [peer.Script, "--group", group, "--threads", threads.ToString(CultureInfo.InvariantCulture),
             .. options.MeasureArguments(), .. FilterArguments()];
         Collect("torch", round, group, threads, ChildProcess.Run(peer.Python, arguments, TorchPeer.Environment(threads), ChildTimeout));
+    }
+
+    private void RunOrt(OrtPeer ort, int round, int threads)
+    {
+        string[] arguments = [ort.Script, "--models", ort.ModelDirectory, "--threads", threads.ToString(CultureInfo.InvariantCulture),
+            .. options.MeasureArguments(), .. FilterArguments()];
+        Collect("onnxruntime", round, SystemTable.Inference.Group, threads, ChildProcess.Run(ort.Node, arguments, new Dictionary<string, string>(), ChildTimeout));
     }
 
     private IEnumerable<string> FilterArguments() => options.Filter is null ? [] : ["--filter", options.Filter];

@@ -14,7 +14,7 @@ internal static class LocalRunner
         var workloads = Workloads(options, threads).ToList();
         if (options.List)
         {
-            foreach (var w in workloads) Console.WriteLine($"{w.Group,-12} {w.Name} ({w.Unit.Label()})");
+            foreach (var w in workloads) Console.WriteLine($"{w.Group,-12} {w.Name} ({w.Unit.Label()}){(w.Impl == "kiln" ? "" : $" [{w.Impl}]")}");
             return 0;
         }
 
@@ -41,7 +41,7 @@ internal static class LocalRunner
             first = false;
             if (leaked > 0)
                 Console.Error.WriteLine($"warning: {workload.Group} '{workload.Name}' left {leaked} bytes of tensors unreleased; wrap the call in Engine.Scope()");
-            var result = BenchResult.From(workload, "kiln", threads, timing);
+            var result = BenchResult.From(workload, workload.Impl, threads, timing);
             Console.WriteLine(options.Json ? result.ToJson() : Describe(result));
         }
         return 0;
@@ -55,7 +55,8 @@ internal static class LocalRunner
             .Concat(ConvWorkloads.All())
             .Concat(ConvKernelWorkloads.All())
             .Concat(OpsWorkloads.All())
-            .Concat(CompileWorkloads.All());
+            .Concat(CompileWorkloads.All())
+            .Concat(InferenceWorkloads.All());
         return all.Where(w => options.Groups.Contains(w.Group)
             && (options.Filter is null || w.Name.Contains(options.Filter, StringComparison.OrdinalIgnoreCase)));
     }
@@ -78,5 +79,5 @@ internal static class LocalRunner
     }
 
     private static string Describe(BenchResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Group,-12} {r.Name,-36} {r.Threads}T {r.Median,10:G4} {r.Unit.Label(),-8} IQR {r.Q1:G4}-{r.Q3:G4}  ({r.Samples.Length} reps x {r.CallsPerRep} calls)");
+        $"{r.Group,-12} {r.Name,-36} {r.Impl,-13} {r.Threads}T {r.Median,10:G4} {r.Unit.Label(),-8} IQR {r.Q1:G4}-{r.Q3:G4}  ({r.Samples.Length} reps x {r.CallsPerRep} calls)");
 }

@@ -7,9 +7,10 @@ namespace Kiln.Bench;
 /// <summary>
 /// The comparison as Markdown: the FMA peak line, one table row per workload and thread count
 /// (pooled median and interquartile range of every round's repetitions, for Kiln and PyTorch, their
-/// ratio, which side is faster, and GEMM rates as a share of the peak), then the settings used.
+/// ratio, which side is faster, and GEMM rates as a share of the peak), a <see cref="SystemTable"/> for
+/// groups compared across several systems, then the settings used.
 /// </summary>
-internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IReadOnlyList<BenchResult> results,
+internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, OrtPeer ort, IReadOnlyList<BenchResult> results,
     IReadOnlyList<RunSettings> settings, IReadOnlyList<string> problems)
 {
     internal string LoadBefore { get; init; } = "unknown";
@@ -35,9 +36,13 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IRead
         }
         if (!peer.Available) md.AppendLine($"**PyTorch not measured**: {peer.Detail}. Kiln only.").AppendLine();
 
-        md.AppendLine("| workload | unit | threads | Kiln | PyTorch | Kiln/PyTorch | Kiln is | Kiln % peak | PyTorch % peak |");
-        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
-        foreach (var (group, name) in results.Where(r => r.Group != "peak").Select(r => (r.Group, r.Name)).Distinct())
+        var plain = results.Where(r => r.Group != "peak" && SystemTable.For(r.Group) is null).Select(r => (r.Group, r.Name)).Distinct().ToList();
+        if (plain.Count > 0)
+        {
+            md.AppendLine("| workload | unit | threads | Kiln | PyTorch | Kiln/PyTorch | Kiln is | Kiln % peak | PyTorch % peak |");
+            md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+        }
+        foreach (var (group, name) in plain)
         {
             foreach (int threads in options.Threads)
             {
@@ -53,27 +58,37 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IRead
                 md.Append(PercentOfPeak(kiln, peak)).Append(" | ").Append(PercentOfPeak(torch, peak)).AppendLine(" |");
             }
         }
-        md.AppendLine();
-        md.AppendLine("Each cell is the median (interquartile range) of all timed repetitions pooled over the rounds. " +
-            "↑: higher is better (Kiln/PyTorch > 1 means Kiln is faster); ↓: lower is better (Kiln/PyTorch < 1 means Kiln is faster). " +
-            "\"Kiln is\" states the speed ratio either way.").AppendLine();
+        if (plain.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Each cell is the median (interquartile range) of all timed repetitions pooled over the rounds. " +
+                "↑: higher is better (Kiln/PyTorch > 1 means Kiln is faster); ↓: lower is better (Kiln/PyTorch < 1 means Kiln is faster). " +
+                "\"Kiln is\" states the speed ratio either way.").AppendLine();
+        }
+        foreach (var table in SystemTable.All.Where(t => options.Groups.Contains(t.Group)))
+        {
+            if (table.UsesOnnxRuntime && !ort.Available) md.AppendLine($"**ONNX Runtime not measured**: {ort.Detail}.").AppendLine();
+            md.Append(SystemTableReport.Render(table, pooled, options.Threads));
+        }
 
         md.AppendLine("### Settings").AppendLine();
         md.AppendLine($"- Machine: {MachineInfo.Cpu()}; load average before {LoadBefore}, after {LoadAfter}.");
         md.AppendLine(string.Create(Invariant,
-            $"- Procedure: rounds: {options.Rounds}; each round runs, per group and per thread count, one Kiln process then one PyTorch process (when available) " +
+            $"- Procedure: rounds: {options.Rounds}; each round runs, per group and per thread count, one Kiln process then one PyTorch process (when available), " +
+            $"then for groups with an ONNX Runtime column one Node process running ONNX Runtime (when available) " +
             $"(groups {string.Join(", ", options.Groups)}; threads {string.Join(", ", options.Threads)}). " +
             $"Per workload: warm-up ≥ {options.Measure.WarmupMs} ms (the first of each process ≥ {options.Measure.FirstWarmupMs} ms), then {options.Measure.Reps} repetitions of ≈ {options.Measure.RepMs} ms " +
             $"(fewer, at least {MeasureOptions.MinReps}, when they would exceed {options.Measure.MaxMs} ms). Total {Elapsed.TotalMinutes:F1} min.")
             + (options.Filter is null ? "" : $" Filter: '{options.Filter}'."));
-        foreach (var impl in new[] { "kiln", "torch" })
+        foreach (var (impl, label) in new[] { ("kiln", "Kiln"), ("torch", "PyTorch"), ("onnxruntime", "ONNX Runtime") })
         {
             var merged = settings.Where(s => s.Impl == impl).SelectMany(s => s.Values)
                 .GroupBy(kv => kv.Key, kv => kv.Value)
                 .Select(g => $"{g.Key}: {string.Join(" | ", g.Distinct())}").ToList();
-            if (merged.Count > 0) md.AppendLine($"- {(impl == "kiln" ? "Kiln" : "PyTorch")}: {string.Join("; ", merged)}.");
+            if (merged.Count > 0) md.AppendLine($"- {label}: {string.Join("; ", merged)}.");
         }
         if (peer.Available) md.AppendLine($"- PyTorch environment per process: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = MKL_NUM_THREADS = threads, OMP_WAIT_POLICY=PASSIVE; {peer.Python} {peer.Script}.");
+        if (ort.Available) md.AppendLine($"- ONNX Runtime process: {ort.Detail}; {ort.Node} {ort.Script} --models (exported once per run by {peer.Script} --export-onnx).");
         foreach (var p in problems) md.AppendLine($"- Problem: {p}");
         return md.ToString();
     }
@@ -82,7 +97,7 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IRead
         results.GroupBy(r => (r.Impl, r.Group, r.Name, r.Threads))
             .ToDictionary(g => g.Key, g => g.First() with { Samples = g.SelectMany(r => r.Samples).ToArray() });
 
-    private static string Cell(BenchResult? r) =>
+    internal static string Cell(BenchResult? r) =>
         r is null ? "—" : $"{Fmt(r.Median)} ({Fmt(r.Q1)}–{Fmt(r.Q3)})";
 
     private static string Verdict(BenchResult? kiln, BenchResult? torch, Unit unit)
@@ -96,7 +111,7 @@ internal sealed class MarkdownReport(BenchOptions options, TorchPeer peer, IRead
         r is null || peak is null || r.Unit != Unit.GflopPerSecond ? "" : (100 * r.Median / peak.Samples.Max()).ToString("F0", Invariant) + "%";
 
     /// <summary>Three significant digits, plain notation.</summary>
-    private static string Fmt(double v)
+    internal static string Fmt(double v)
     {
         double a = Math.Abs(v);
         string format = a >= 100 ? "F0" : a >= 10 ? "F1" : a >= 1 ? "F2" : "G3";

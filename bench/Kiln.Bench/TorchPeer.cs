@@ -12,7 +12,7 @@ internal sealed record TorchPeer(string Python, string Script, bool Available, s
     internal static TorchPeer Probe(BenchOptions options)
     {
         string python = options.Python ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-        string? script = options.TorchScript ?? FindScript();
+        string? script = options.TorchScript ?? FindUpwards(ScriptPath);
         if (options.NoTorch) return new TorchPeer(python, script ?? ScriptPath, false, "skipped (--no-torch)");
         if (script is null || !File.Exists(script))
             return new TorchPeer(python, script ?? ScriptPath, false, $"{ScriptPath} not found above {AppContext.BaseDirectory}");
@@ -34,11 +34,12 @@ internal sealed record TorchPeer(string Python, string Script, bool Available, s
         };
     }
 
-    private static string? FindScript()
+    /// <summary>The first <paramref name="relativePath"/> found in the runner's folder or a folder above it (the repository's bench/peers scripts).</summary>
+    internal static string? FindUpwards(string relativePath)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, ScriptPath);
+            var candidate = Path.Combine(dir.FullName, relativePath);
             if (File.Exists(candidate)) return candidate;
         }
         return null;

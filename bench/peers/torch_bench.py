@@ -10,6 +10,11 @@ on the same cores, and denormals are flushed to zero.
 
     /usr/bin/python3 bench/peers/torch_bench.py --group gemm --threads 2
     /usr/bin/python3 bench/peers/torch_bench.py --probe      # prints the torch version, or exits 3
+    /usr/bin/python3 bench/peers/torch_bench.py --export-onnx DIR   # the infer models for bench/peers/ort_bench.js
+
+The infer group reports several systems per workload: "torch" (eager, no_grad, eval) and two TorchScript
+variants, "torchscript-freeze" (torch.jit.trace + torch.jit.freeze) and "torchscript-ofi"
+(torch.jit.trace + torch.jit.optimize_for_inference); Kiln.Bench's report takes the faster as TorchScript.
 """
 
 import argparse
@@ -19,7 +24,7 @@ import os
 import sys
 import time
 
-GROUPS = ("gemm", "eager", "conv", "ops")
+GROUPS = ("gemm", "eager", "conv", "ops", "infer")
 
 GEMM_SHAPES = [
     (64, 64, 64), (128, 128, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
@@ -42,6 +47,8 @@ def parse_args():
                    help="warm-up of the first workload of the process")
     p.add_argument("--max-ms", type=float, default=3000.0)
     p.add_argument("--probe", action="store_true", help="print the torch version and exit")
+    p.add_argument("--export-onnx", metavar="DIR", default=None,
+                   help="export the infer group's models with torch.onnx.export into DIR (with manifest.json) and exit")
     return p.parse_args()
 
 
@@ -250,6 +257,58 @@ def ops_workloads(torch):
     yield from both("bias add 64x1024+1024", lambda: [torch.randn(64, 1024), torch.randn(1024)], lambda x: x[0] + x[1])
 
 
+INFER_BATCHES = (1, 64)
+
+
+def infer_models(torch):
+    """The infer group's workloads, as Kiln.Bench's InferenceWorkloads: (name, unit, model in eval mode, input)."""
+    nn = torch.nn
+    for batch in INFER_BATCHES:
+        mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+        yield f"mlp 784-256-128-10 b{batch}", "us", mlp.eval(), torch.rand(batch, 784)
+        cnn = nn.Sequential(
+            nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 7 * 7, 1024), nn.ReLU(), nn.Dropout(0.4), nn.Linear(1024, 10))
+        yield f"cnn fashion-mnist b{batch}", "us" if batch == 1 else "ms", cnn.eval(), torch.rand(batch, 1, 28, 28)
+
+
+def infer_workloads(torch):
+    """PyTorch eager (no_grad, eval) and TorchScript traced then frozen, or optimized for inference."""
+    def eager(model, x):
+        def call():
+            with torch.no_grad():
+                model(x)
+        return call
+
+    def scripted(model, x, optimize):
+        with torch.no_grad():
+            traced = torch.jit.trace(model, x).eval()
+            module = torch.jit.optimize_for_inference(traced) if optimize else torch.jit.freeze(traced)
+        return eager(module, x)
+
+    for name, unit, model, x in infer_models(torch):
+        yield "infer", name, unit, 0.0, (lambda m=model, x=x: eager(m, x)), "torch"
+        yield "infer", name, unit, 0.0, (lambda m=model, x=x: scripted(m, x, False)), "torchscript-freeze"
+        yield "infer", name, unit, 0.0, (lambda m=model, x=x: scripted(m, x, True)), "torchscript-ofi"
+
+
+def export_onnx(torch, directory):
+    """Writes each infer model with torch.onnx.export (static shapes, opset 13, constant folding) and
+    manifest.json listing name, file, input shape and unit, which bench/peers/ort_bench.js reads.
+    torch.onnx.export serializes the protobuf itself: the `onnx` Python package is not needed."""
+    os.makedirs(directory, exist_ok=True)
+    manifest = []
+    for name, unit, model, x in infer_models(torch):
+        file = name.replace(" ", "-") + ".onnx"
+        with torch.no_grad():
+            torch.onnx.export(model, x, os.path.join(directory, file), input_names=["x"], output_names=["y"],
+                              opset_version=13, do_constant_folding=True)
+        manifest.append({"name": name, "file": file, "shape": list(x.shape), "unit": unit})
+    with open(os.path.join(directory, "manifest.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "opset": 13, "models": manifest}, f, indent=1)
+
+
 def settings(torch, threads):
     config = torch.__config__.show()
     blas = loaded_blas() or next((line.split("=", 1)[1].strip() for line in config.splitlines() if "BLAS_INFO" in line), "unknown")
@@ -298,6 +357,10 @@ def main():
     if o.probe:
         print(f"torch {torch.__version__} ({sys.executable})")
         return 0
+    if o.export_onnx:
+        torch.manual_seed(0)
+        export_onnx(torch, o.export_onnx)
+        return 0
 
     torch.set_num_threads(o.threads)
     torch.set_flush_denormal(True)
@@ -307,9 +370,11 @@ def main():
 
     groups = o.group or list(GROUPS)
     first = True
-    sources = {"gemm": gemm_workloads, "eager": eager_workloads, "conv": conv_workloads, "ops": ops_workloads}
+    sources = {"gemm": gemm_workloads, "eager": eager_workloads, "conv": conv_workloads, "ops": ops_workloads,
+               "infer": infer_workloads}
     for group in groups:
-        for _, name, unit, flops, prepare in sources[group](torch):
+        for _, name, unit, flops, prepare, *variant in sources[group](torch):
+            impl = variant[0] if variant else "torch"
             if o.filter and o.filter.lower() not in name.lower():
                 continue
             call = prepare()
@@ -318,7 +383,7 @@ def main():
             del call
             samples = [to_unit(unit, s, flops) for s in seconds]
             print(json.dumps({
-                "type": "result", "impl": "torch", "group": group, "name": name, "threads": o.threads, "unit": unit,
+                "type": "result", "impl": impl, "group": group, "name": name, "threads": o.threads, "unit": unit,
                 "median": quantile(samples, 0.5), "q1": quantile(samples, 0.25), "q3": quantile(samples, 0.75),
                 "reps": len(samples), "inner": inner, "samples": samples,
             }), flush=True)
