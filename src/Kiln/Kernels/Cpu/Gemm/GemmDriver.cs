@@ -89,15 +89,15 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// <summary>The main scheme: B blocks packed once and shared, MC-row blocks of A spread over the threads.</summary>
     private static void SplitRows(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool? pool)
     {
-        int mc = TKernel.MC;
-        int blocks = Ceil(m, mc);
+        // Row blocks are cut on MR-row panel boundaries. Alone: MC rows each. On the pool: a multiple of
+        // the thread count of blocks whose sizes differ by at most one panel, so every thread's share
+        // is within a panel of the others' (MC-row blocks left 1024 rows as 528 + 496 on 2 threads).
+        int panels = Ceil(m, TKernel.MR);
+        int blocks = Ceil(m, TKernel.MC);
         if (pool is not null)
-        {
-            // Equal shares: a multiple of the thread count of MR-aligned blocks.
-            int target = Ceil(Math.Max(blocks, pool.ThreadCount), pool.ThreadCount) * pool.ThreadCount;
-            mc = Ceil(Ceil(m, target), TKernel.MR) * TKernel.MR;
-            blocks = Ceil(m, mc);
-        }
+            blocks = Math.Min(panels, Ceil(Math.Max(blocks, pool.ThreadCount), pool.ThreadCount) * pool.ThreadCount);
+        else
+            panels = -1;
         T* packedB = GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC);
         for (int jc = 0; jc < n; jc += TKernel.NC)
         {
@@ -106,7 +106,7 @@ internal static unsafe class GemmDriver<T, TKernel>
             {
                 int pc = BlockStart(k, depths, depth), kc = BlockStart(k, depths, depth + 1) - pc;
                 var pack = new PackBJob(b, jc, nc, pc, kc, packedB);
-                var rows = new RowBlocksJob(a, packedB, m, mc, nc, pc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
+                var rows = new RowBlocksJob(a, packedB, m, panels, blocks, nc, pc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
                 if (pool is null)
                 {
                     pack.Run(0, Ceil(nc, TKernel.NR));
@@ -132,16 +132,21 @@ internal static unsafe class GemmDriver<T, TKernel>
         }
     }
 
-    /// <summary>Row blocks [start, end) of C against one packed B block: each packs its A block into its thread's buffer.</summary>
-    private readonly struct RowBlocksJob(GemmOperand<T> a, T* packedB, int m, int mc, int nc, int pc, int kc, T* c, int ldc, GemmUpdate update, T beta) : IWorkerJob
+    /// <summary>
+    /// Row blocks [start, end) of C against one packed B block: each packs its A block into its thread's
+    /// buffer. With <paramref name="panels"/> negative, block b is rows [b·MC, (b+1)·MC); otherwise the
+    /// MR-row panels are shared out equally over <paramref name="blocks"/> blocks (at most MC + MR rows each).
+    /// </summary>
+    private readonly struct RowBlocksJob(GemmOperand<T> a, T* packedB, int m, int panels, int blocks, int nc, int pc, int kc, T* c, int ldc, GemmUpdate update, T beta) : IWorkerJob
     {
         public void Run(int start, int end)
         {
-            T* packedA = GemmScratch<T>.PackedA(TKernel.MC * TKernel.KC);
+            T* packedA = GemmScratch<T>.PackedA((TKernel.MC + TKernel.MR) * TKernel.KC);
             for (int block = start; block < end; block++)
             {
-                int i0 = block * mc;
-                int rows = Math.Min(mc, m - i0);
+                int i0 = panels < 0 ? block * TKernel.MC : TKernel.MR * BlockStart(panels, blocks, block);
+                int i1 = panels < 0 ? i0 + TKernel.MC : TKernel.MR * BlockStart(panels, blocks, block + 1);
+                int rows = Math.Min(i1, m) - i0;
                 GemmPacking<T>.PackA<TKernel>(a, i0, rows, pc, kc, packedA);
                 Tiles(packedA, packedB, rows, nc, kc, c + (nint)i0 * ldc, ldc, update, beta);
             }
