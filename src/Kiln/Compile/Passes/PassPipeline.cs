@@ -13,6 +13,7 @@ internal static class PassPipeline
     /// <summary>
     /// The default passes. Folding runs first so simplification sees folded constants; common
     /// subexpressions are merged after both, and dead code elimination removes what they left unused.
+    /// Then the CPU-specific rewrites: constant GEMM weights are packed into panels once.
     /// </summary>
     internal static GraphPass[] Default() =>
     [
@@ -20,6 +21,7 @@ internal static class PassPipeline
         new AlgebraicSimplification(),
         new CommonSubexpressionElimination(),
         new DeadCodeElimination(),
+        new GemmWeightPrepacking(),
     ];
 
     internal static void Run(Graph graph, IReadOnlyList<GraphPass> passes, string? dumpDirectory)

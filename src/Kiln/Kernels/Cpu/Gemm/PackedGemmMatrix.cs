@@ -35,6 +35,9 @@ internal sealed unsafe class PackedGemmMatrix
     /// <summary>The first panel, 64-byte aligned (the buffer is pinned, so it never moves).</summary>
     internal float* Data => (float*)(((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer)) + 63) & ~(nint)63);
 
+    /// <summary>How a graph dump shows it: "784x256 Vector256 panels".</summary>
+    public override string ToString() => $"{K}x{N} {Tier} panels";
+
     /// <summary>Packs op(B), k×n with row stride <paramref name="ldb"/> (stored n×k when <paramref name="transB"/>), for <paramref name="tier"/>.</summary>
     internal static PackedGemmMatrix Pack(bool transB, int k, int n, float* b, int ldb, GemmTier tier)
     {
