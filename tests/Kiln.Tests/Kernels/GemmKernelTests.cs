@@ -198,6 +198,30 @@ public sealed unsafe class GemmKernelTests
         }
     }
 
+    [Fact]
+    public void Gemm_of_one_row_gives_the_bits_of_that_row_in_a_taller_product()
+    {
+        // One row runs the row form of the microkernel; as the first row of 7 it runs in a full tile.
+        foreach (var (n, k) in new[] { (67, 300), (16, 5), (130, 257), (5, 40) })
+            foreach (var beta in new[] { 0f, 1f, 0.5f })
+                foreach (var tier in Enum.GetValues<GemmTier>())
+                {
+                    var a = Random(7 * k, 40);
+                    var b = Random(k * n, 41);
+                    var start = Random(7 * n, 42);
+                    var tall = (float[])start.Clone();
+                    var single = start[..n];
+                    fixed (float* pa = a, pb = b, pt = tall, ps = single)
+                    {
+                        GemmKernel.Multiply(false, false, 7, n, k, pa, k, pb, n, pt, n, beta, tier, null);
+                        GemmKernel.Multiply(false, false, 1, n, k, pa, k, pb, n, ps, n, beta, tier, null);
+                    }
+                    for (int j = 0; j < n; j++)
+                        Assert.True(BitConverter.SingleToInt32Bits(tall[j]) == BitConverter.SingleToInt32Bits(single[j]),
+                            $"{tier} n={n} k={k} beta={beta}: C[0,{j}] is {single[j]:R} alone, {tall[j]:R} in 7 rows");
+                }
+    }
+
     /// <summary>The product with B packed first against the plain product, bit for bit, both on NaN-padded operands.</summary>
     private static void CheckPackedSameBits(int m, int n, int k, bool transA, bool transB, float beta, GemmTier tier, WorkerPool? pool, int seed)
     {

@@ -39,7 +39,8 @@ internal sealed unsafe class WorkerPool : IDisposable
     private Thread[]? _threads;
     private readonly SemaphoreSlim[] _wake;
     private readonly int[] _sleeping;
-    private readonly ManualResetEventSlim _done = new(false, 0);
+    private readonly SemaphoreSlim _finished = new(0);
+    private int _callerSleeping;
     private int _busy;
     private int _pending;
     private volatile bool _disposed;
@@ -89,7 +90,6 @@ internal sealed unsafe class WorkerPool : IDisposable
                 _count = count;
                 _failure = null;
                 _pending = parts - 1;
-                _done.Reset();
                 long loop = (_ticket >> PartsBits) + 1;
                 Interlocked.Exchange(ref _ticket, (loop << PartsBits) | (long)parts);
                 for (int i = 1; i < parts; i++)
@@ -117,18 +117,28 @@ internal sealed unsafe class WorkerPool : IDisposable
     private static void Invoke<TJob>(void* job, int start, int end) where TJob : unmanaged, IWorkerJob
         => ((TJob*)job)->Run(start, end);
 
-    /// <summary>Spins while the workers are likely to finish soon, then blocks.</summary>
+    /// <summary>
+    /// Spins while the workers are likely to finish soon, then blocks, with the same flag handshake as
+    /// <see cref="AwaitTicket"/>. A wake-up may be stale (the last worker of the previous loop raised it
+    /// late), so the count of unfinished parts is what ends the wait, never the wake-up itself.
+    /// </summary>
     private void AwaitWorkers()
     {
         long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
         while (Volatile.Read(ref _pending) != 0)
         {
-            if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline)
+            if (System.Diagnostics.Stopwatch.GetTimestamp() <= deadline)
             {
-                _done.Wait();
+                Thread.SpinWait(8);
+                continue;
+            }
+            Interlocked.Exchange(ref _callerSleeping, 1);
+            if (Volatile.Read(ref _pending) == 0)
+            {
+                if (Interlocked.Exchange(ref _callerSleeping, 0) == 0) _finished.Wait();
                 return;
             }
-            Thread.SpinWait(8);
+            _finished.Wait();
         }
     }
 
@@ -174,7 +184,7 @@ internal sealed unsafe class WorkerPool : IDisposable
             int parts = (int)(ticket & ((1L << PartsBits) - 1));
             if (part >= parts) continue;
             RunPart(part, parts);
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _pending) == 0 && Interlocked.Exchange(ref _callerSleeping, 0) == 1) _finished.Release();
         }
     }
 

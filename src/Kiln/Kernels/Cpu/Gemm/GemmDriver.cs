@@ -195,7 +195,11 @@ internal static unsafe class GemmDriver<T, TKernel>
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         T* tile = stackalloc T[mr * nr];
-        for (int jr = 0; jr < nc; jr += nr)
+        int start = 0;
+        // A single row (batch-1 inference) skips the tile's zero rows; Scale stays on tiles, whose edge merge may round differently.
+        if (mc == 1 && nc >= nr && update != GemmUpdate.Scale && TKernel.RunRow(kc, packedA, packedB, nc / nr, c, update, beta))
+            start = nc / nr * nr;
+        for (int jr = start; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             T* bPanel = packedB + (nint)jr * kc;

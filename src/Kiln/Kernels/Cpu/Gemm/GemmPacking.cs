@@ -91,7 +91,7 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
             if (typeof(T) == typeof(float) && width == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
             {
                 for (; jj < nr; jj += 8)
-                    TransposeColumns8((float*)(b.Data + (nint)(j0 + jr + jj) * b.Ld + p0), b.Ld, kc, (float*)(dest + jj), nr);
+                    TransposeColumns((float*)(b.Data + (nint)(j0 + jr + jj) * b.Ld + p0), b.Ld, 8, kc, (float*)(dest + jj), nr);
             }
             for (; jj < width; jj++)
             {
@@ -122,39 +122,11 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
     }
 
     /// <summary>
-    /// One full A panel from <paramref name="mr"/> (6 or 8) stored rows: dest[p·mr + r] = src[r·ld + p].
-    /// Eight depths at a time go through an 8×8 register transpose (missing rows are zeros that are
-    /// never stored); scattering scalars MR apart cost ~4× as much per element as packing B.
+    /// One full A panel from <paramref name="mr"/> (6 or 8) stored rows: dest[p·mr + r] = src[r·ld + p],
+    /// through 8×8 register transposes; scattering scalars MR apart cost ~4× as much per element as packing B.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelFromRows(float* src, int ld, int mr, int kc, float* dest)
-    {
-        int p = 0;
-        for (; p <= kc - 8; p += 8)
-        {
-            float* s = src + p;
-            var r0 = Vector256.Load(s);
-            var r1 = Vector256.Load(s + ld);
-            var r2 = Vector256.Load(s + 2 * (nint)ld);
-            var r3 = Vector256.Load(s + 3 * (nint)ld);
-            var r4 = Vector256.Load(s + 4 * (nint)ld);
-            var r5 = Vector256.Load(s + 5 * (nint)ld);
-            var r6 = mr == 8 ? Vector256.Load(s + 6 * (nint)ld) : Vector256<float>.Zero;
-            var r7 = mr == 8 ? Vector256.Load(s + 7 * (nint)ld) : Vector256<float>.Zero;
-            Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
-            float* d = dest + (nint)p * mr;
-            StoreDepth(r0, d, mr);
-            StoreDepth(r1, d + mr, mr);
-            StoreDepth(r2, d + 2 * mr, mr);
-            StoreDepth(r3, d + 3 * mr, mr);
-            StoreDepth(r4, d + 4 * mr, mr);
-            StoreDepth(r5, d + 5 * mr, mr);
-            StoreDepth(r6, d + 6 * mr, mr);
-            StoreDepth(r7, d + 7 * mr, mr);
-        }
-        for (; p < kc; p++)
-            for (int r = 0; r < mr; r++) dest[(nint)p * mr + r] = src[(nint)r * ld + p];
-    }
+        => TransposeColumns(src, ld, mr, kc, dest, mr);
 
     /// <summary>The first <paramref name="mr"/> (6 or 8) lanes of <paramref name="v"/> to dest, nothing past them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -181,11 +153,12 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
     }
 
     /// <summary>
-    /// dest[p·destStride + c] = src[c·ld + p] for c &lt; 8, p &lt; kc: eight stored rows become eight
-    /// adjacent panel columns, 8×8 blocks at a time through registers.
+    /// dest[p·destStride + c] = src[c·ld + p] for c &lt; <paramref name="rows"/> (6 or 8), p &lt; kc: stored
+    /// rows become adjacent panel columns, 8×8 blocks at a time through registers (missing rows are
+    /// zeros that are never stored).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransposeColumns8(float* src, int ld, int kc, float* dest, int destStride)
+    private static void TransposeColumns(float* src, int ld, int rows, int kc, float* dest, int destStride)
     {
         int p = 0;
         for (; p <= kc - 8; p += 8)
@@ -197,23 +170,23 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
             var r3 = Vector256.Load(s + 3 * (nint)ld);
             var r4 = Vector256.Load(s + 4 * (nint)ld);
             var r5 = Vector256.Load(s + 5 * (nint)ld);
-            var r6 = Vector256.Load(s + 6 * (nint)ld);
-            var r7 = Vector256.Load(s + 7 * (nint)ld);
+            var r6 = rows == 8 ? Vector256.Load(s + 6 * (nint)ld) : Vector256<float>.Zero;
+            var r7 = rows == 8 ? Vector256.Load(s + 7 * (nint)ld) : Vector256<float>.Zero;
             Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
             float* d = dest + (nint)p * destStride;
-            r0.Store(d);
-            r1.Store(d + destStride);
-            r2.Store(d + 2 * (nint)destStride);
-            r3.Store(d + 3 * (nint)destStride);
-            r4.Store(d + 4 * (nint)destStride);
-            r5.Store(d + 5 * (nint)destStride);
-            r6.Store(d + 6 * (nint)destStride);
-            r7.Store(d + 7 * (nint)destStride);
+            StoreDepth(r0, d, rows);
+            StoreDepth(r1, d + destStride, rows);
+            StoreDepth(r2, d + 2 * (nint)destStride, rows);
+            StoreDepth(r3, d + 3 * (nint)destStride, rows);
+            StoreDepth(r4, d + 4 * (nint)destStride, rows);
+            StoreDepth(r5, d + 5 * (nint)destStride, rows);
+            StoreDepth(r6, d + 6 * (nint)destStride, rows);
+            StoreDepth(r7, d + 7 * (nint)destStride, rows);
         }
         for (; p < kc; p++)
         {
             float* d = dest + (nint)p * destStride;
-            for (int c = 0; c < 8; c++) d[c] = src[(nint)c * ld + p];
+            for (int c = 0; c < rows; c++) d[c] = src[(nint)c * ld + p];
         }
     }
 
