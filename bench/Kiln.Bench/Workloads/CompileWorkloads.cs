@@ -8,7 +8,8 @@ namespace Kiln.Bench.Workloads;
 /// and "into" writes into a caller's tensor, allocating nothing. The Fashion-MNIST CNN (with a
 /// BatchNorm2d after each convolution) at batch 1 and 64: eager, compiled, and compiled with frozen
 /// parameters (the batch norms folded into the convolutions). An elementwise chain (bias, GELU,
-/// scale) on [64, 1024] shows fusion. A compiled 1-element add shows the replay's fixed cost per
+/// scale) on [64, 1024] shows fusion. Frozen parameters are constants, so their GEMM weights are
+/// packed into panels once (GemmWeightPrepacking) instead of at every call. A compiled 1-element add shows the replay's fixed cost per
 /// call. Kiln only.
 /// </summary>
 internal static class CompileWorkloads
@@ -20,6 +21,8 @@ internal static class CompileWorkloads
         yield return new Workload("compile", "mlp 784-256-128-10 b1 compiled into", Unit.Microseconds, 0, () => Mlp(Mode.CompiledInto));
         yield return new Workload("compile", "mlp 784-256-128-10 b64 eager", Unit.Microseconds, 0, () => Mlp(Mode.Eager, 64));
         yield return new Workload("compile", "mlp 784-256-128-10 b64 compiled", Unit.Microseconds, 0, () => Mlp(Mode.Compiled, 64));
+        yield return new Workload("compile", "mlp 784-256-128-10 b1 compiled frozen", Unit.Microseconds, 0, () => Mlp(Mode.CompiledFrozen, 1));
+        yield return new Workload("compile", "mlp 784-256-128-10 b64 compiled frozen", Unit.Microseconds, 0, () => Mlp(Mode.CompiledFrozen, 64));
         foreach (var batch in new[] { 1, 64 })
         {
             yield return new Workload("compile", $"cnn-bn b{batch} eager", Unit.Microseconds, 0, () => Cnn(Mode.Eager, batch));
@@ -91,7 +94,7 @@ internal static class CompileWorkloads
         model.Eval();
         var x = Tensor.Rand([batch, 1, 28, 28]);
         var output = Tensor.Zeros([batch, 10]);
-        var compiled = Engine.Compile(model);
+        var compiled = mode == Mode.CompiledFrozen ? Engine.Compile(model, new Kiln.Compile.CompileOptions { FreezeParameters = true }) : Engine.Compile(model);
         return new PreparedCall(Call(mode, model, compiled, x, output), [compiled, x, output, .. model.Parameters()]);
     }
 }

@@ -154,6 +154,94 @@ public sealed unsafe class GemmKernelTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void Gemm_with_prepacked_b_gives_the_bits_of_the_unpacked_product(string tierName)
+    {
+        var tier = Enum.Parse<GemmTier>(tierName);
+        (int, int, int)[] shapes = [(1, 1, 1), (7, 13, 5), (33, 17, 65), (1, 300, 784), (65, 33, 257), (5, 2100, 9), (64, 200, 600)];
+        using var pool = new WorkerPool(2);
+        foreach (var (m, n, k) in shapes)
+            foreach (var (transA, transB) in TransposeCombinations)
+                foreach (var beta in new[] { 0f, 1f, 0.5f })
+                    foreach (var threads in new WorkerPool?[] { null, pool })
+                        CheckPackedSameBits(m, n, k, transA, transB, beta, tier, threads, seed: m * 31 + n + k);
+    }
+
+    [Fact]
+    public void Gemm_with_prepacked_b_gives_identical_bits_for_any_thread_count()
+    {
+        // Few rows (column ranges) and many rows (row blocks), both crossing KC and MC blocks.
+        foreach (var (m, n, k) in new[] { (64, 300, 800), (300, 90, 513) })
+        {
+            var a = Random(m * k, 30);
+            var b = Random(k * n, 31);
+            float[] Run(WorkerPool? pool)
+            {
+                var c = new float[m * n];
+                fixed (float* pa = a, pb = b, pc = c)
+                {
+                    var packed = PackedGemmMatrix.Pack(false, k, n, pb, n, GemmKernel.BestTier);
+                    GemmKernel.MultiplyPacked(false, m, pa, k, packed, pc, n, 0f, pool);
+                }
+                return c;
+            }
+            var inline = Run(null);
+            foreach (var threads in new[] { 2, 3 })
+            {
+                using var pool = new WorkerPool(threads);
+                var result = Run(pool);
+                for (int i = 0; i < inline.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(inline[i]) == BitConverter.SingleToInt32Bits(result[i]),
+                        $"{m}x{n}x{k}, {threads} threads: element {i} is {result[i]:R}, single-threaded gave {inline[i]:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Gemm_of_one_row_gives_the_bits_of_that_row_in_a_taller_product()
+    {
+        // One row runs the row form of the microkernel; as the first row of 7 it runs in a full tile.
+        foreach (var (n, k) in new[] { (67, 300), (16, 5), (130, 257), (5, 40) })
+            foreach (var beta in new[] { 0f, 1f, 0.5f })
+                foreach (var tier in Enum.GetValues<GemmTier>())
+                {
+                    var a = Random(7 * k, 40);
+                    var b = Random(k * n, 41);
+                    var start = Random(7 * n, 42);
+                    var tall = (float[])start.Clone();
+                    var single = start[..n];
+                    fixed (float* pa = a, pb = b, pt = tall, ps = single)
+                    {
+                        GemmKernel.Multiply(false, false, 7, n, k, pa, k, pb, n, pt, n, beta, tier, null);
+                        GemmKernel.Multiply(false, false, 1, n, k, pa, k, pb, n, ps, n, beta, tier, null);
+                    }
+                    for (int j = 0; j < n; j++)
+                        Assert.True(BitConverter.SingleToInt32Bits(tall[j]) == BitConverter.SingleToInt32Bits(single[j]),
+                            $"{tier} n={n} k={k} beta={beta}: C[0,{j}] is {single[j]:R} alone, {tall[j]:R} in 7 rows");
+                }
+    }
+
+    /// <summary>The product with B packed first against the plain product, bit for bit, both on NaN-padded operands.</summary>
+    private static void CheckPackedSameBits(int m, int n, int k, bool transA, bool transB, float beta, GemmTier tier, WorkerPool? pool, int seed)
+    {
+        int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 3, ldc = n + 3;
+        var a = Padded(transA ? k : m, transA ? m : k, lda, seed);
+        var b = Padded(transB ? n : k, transB ? k : n, ldb, seed + 1);
+        var expected = Padded(m, n, ldc, seed + 2);
+        var actual = (float[])expected.Clone();
+        fixed (float* pa = a, pb = b, pe = expected, pc = actual)
+        {
+            GemmKernel.Multiply(transA, transB, m, n, k, pa, lda, pb, ldb, pe, ldc, beta, tier, pool);
+            var packed = PackedGemmMatrix.Pack(transB, k, n, pb, ldb, tier);
+            Assert.Equal((k, n, tier), (packed.K, packed.N, packed.Tier));
+            GemmKernel.MultiplyPacked(transA, m, pa, lda, packed, pc, ldc, beta, pool);
+        }
+        for (int i = 0; i < actual.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{tier} m={m} n={n} k={k} transA={transA} transB={transB} beta={beta} threads={pool?.ThreadCount ?? 1}: element {i} is {actual[i]:R}, unpacked gave {expected[i]:R}");
+    }
+
     [Fact]
     public void Gemm_rejects_negative_sizes()
     {

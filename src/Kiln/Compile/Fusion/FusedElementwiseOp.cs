@@ -15,6 +15,7 @@ internal sealed class FusedElementwiseOp : OpDef<FusedElementwiseAttributes>
     internal static readonly FusedElementwiseOp Instance = new();
 
     public override string Name => "FusedElementwise";
+    public override bool IsPortable => false;
     public override int Arity => Variadic;
     public override FusionKind Fusion => FusionKind.Elementwise;
     public override bool IsDifferentiable => false;

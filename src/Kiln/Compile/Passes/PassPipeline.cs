@@ -32,11 +32,12 @@ internal static class PassPipeline
     /// The passes that rewrite the portable graph for this executor: their nodes, such as fused
     /// elementwise chains, are internal to this runtime and never saved (loading a file runs them
     /// again). With frozen parameters, batch-norm folding first (and dead code elimination for the
-    /// weights it replaced).
+    /// weights it replaced). Constant GEMM weights (frozen parameters, folded or captured tensors)
+    /// are then packed into the microkernel's panels once.
     /// </summary>
     internal static GraphPass[] Lowering(CompileOptions options) => options.FreezeParameters
-        ? [new BatchNormFoldingPass(), new DeadCodeElimination(), new ElementwiseFusionPass()]
-        : [new ElementwiseFusionPass()];
+        ? [new BatchNormFoldingPass(), new DeadCodeElimination(), new GemmWeightPrepacking(), new ElementwiseFusionPass()]
+        : [new GemmWeightPrepacking(), new ElementwiseFusionPass()];
 
     /// <summary>
     /// Runs the portable passes on <paramref name="graph"/>, calls <paramref name="afterPortable"/> on

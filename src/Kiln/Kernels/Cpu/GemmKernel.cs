@@ -65,6 +65,25 @@ internal static unsafe class GemmKernel
         }
     }
 
+    /// <summary>
+    /// C = op(A)·B + beta·C with B packed beforehand (m×B.N, inner dimension B.K), on B's microkernel
+    /// family; the same bits as <see cref="Multiply(bool, bool, int, int, int, float*, int, float*, int, float*, int, float, GemmTier, WorkerPool?)"/>
+    /// on the unpacked B with that tier and pool.
+    /// </summary>
+    internal static void MultiplyPacked(bool transA, int m, float* a, int lda, PackedGemmMatrix b, float* c, int ldc, float beta, WorkerPool? pool)
+    {
+        CheckSizes(m, b.N, b.K);
+        var opA = new GemmOperand<float>(a, lda, transA);
+        var none = new GemmOperand<float>(null, 0, false);
+        switch (b.Tier)
+        {
+            case GemmTier.Vector512: GemmDriver<float, Float32Vector512Kernel>.Multiply(opA, none, b.Data, m, b.N, b.K, c, ldc, beta, pool); break;
+            case GemmTier.Vector256: GemmDriver<float, Float32Vector256Kernel>.Multiply(opA, none, b.Data, m, b.N, b.K, c, ldc, beta, pool); break;
+            case GemmTier.Vector128: GemmDriver<float, Float32Vector128Kernel>.Multiply(opA, none, b.Data, m, b.N, b.K, c, ldc, beta, pool); break;
+            default: GemmDriver<float, ScalarGemmKernel<float>>.Multiply(opA, none, b.Data, m, b.N, b.K, c, ldc, beta, pool); break;
+        }
+    }
+
     /// <summary>The float64 GEMM: the 256-bit kernel on the two vector tiers that have it, the scalar kernel otherwise.</summary>
     internal static void Multiply(bool transA, bool transB, int m, int n, int k,
         double* a, int lda, double* b, int ldb, double* c, int ldc, double beta, GemmTier tier, WorkerPool? pool)

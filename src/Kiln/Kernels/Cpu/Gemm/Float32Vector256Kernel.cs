@@ -58,6 +58,57 @@ internal readonly unsafe struct Float32Vector256Kernel : IGemmMicroKernel<float>
         UpdateRow(c + 5 * ldc, c50, c51, update, betas);
     }
 
+    /// <summary>
+    /// Row 0 of <see cref="Run"/>'s tile for each of <paramref name="panels"/> panels: four panels at a
+    /// time (eight accumulators, enough to cover the FMA latency), then one at a time. a is an A panel
+    /// (MR values per depth step, the first one used).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool RunRow(int kc, float* a, float* b, int panels, float* c, GemmUpdate update, float beta)
+    {
+        var betas = Vector256.Create(beta);
+        nint stride = (nint)kc * 16;
+        int q = 0;
+        for (; q + 4 <= panels; q += 4)
+        {
+            float* b0 = b + q * stride, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
+            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+            Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+            float* ap = a;
+            for (nint p = 0; p < (nint)kc * 16; p += 16, ap += 6)
+            {
+                var x = Vector256.Create(ap[0]);
+                c00 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + p), c00);
+                c01 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + p + 8), c01);
+                c10 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + p), c10);
+                c11 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + p + 8), c11);
+                c20 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b2 + p), c20);
+                c21 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b2 + p + 8), c21);
+                c30 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b3 + p), c30);
+                c31 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b3 + p + 8), c31);
+            }
+            float* row = c + q * 16;
+            UpdateRow(row, c00, c01, update, betas);
+            UpdateRow(row + 16, c10, c11, update, betas);
+            UpdateRow(row + 32, c20, c21, update, betas);
+            UpdateRow(row + 48, c30, c31, update, betas);
+        }
+        for (; q < panels; q++)
+        {
+            float* b0 = b + q * stride;
+            Vector256<float> c00 = default, c01 = default;
+            float* ap = a;
+            for (nint p = 0; p < (nint)kc * 16; p += 16, ap += 6)
+            {
+                var x = Vector256.Create(ap[0]);
+                c00 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + p), c00);
+                c01 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + p + 8), c01);
+            }
+            UpdateRow(c + q * 16, c00, c01, update, betas);
+        }
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateRow(float* c, Vector256<float> v0, Vector256<float> v1, GemmUpdate update, Vector256<float> beta)
     {

@@ -19,6 +19,14 @@ internal static unsafe class GemmDriver<T, TKernel>
     private const long ParallelThreshold = 1L << 21;
 
     internal static void Multiply(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, WorkerPool? pool)
+        => Multiply(a, b, null, m, n, k, c, ldc, beta, pool);
+
+    /// <summary>
+    /// The product with B either read through <paramref name="b"/> and packed block by block, or, when
+    /// <paramref name="packedB"/> is not null, already packed whole by <see cref="PackWhole"/> (then
+    /// <paramref name="b"/> is not read). The same tiles see the same panels, so both give the same bits.
+    /// </summary>
+    internal static void Multiply(in GemmOperand<T> a, in GemmOperand<T> b, T* packedB, int m, int n, int k, T* c, int ldc, T beta, WorkerPool? pool)
     {
         if (m == 0 || n == 0) return;
         if (k == 0)
@@ -29,10 +37,32 @@ internal static unsafe class GemmDriver<T, TKernel>
         int threads = pool is null || (long)m * n * k < ParallelThreshold ? 1 : pool.ThreadCount;
         var first = beta == T.Zero ? GemmUpdate.Store : beta == T.One ? GemmUpdate.Add : GemmUpdate.Scale;
         if (threads > 1 && Ceil(m, TKernel.MC) < 2 * threads && pool!.Parts(Ceil(n, TKernel.NR), 2) > 1)
-            SplitColumnRanges(a, b, m, n, k, c, ldc, beta, first, pool);
+            SplitColumnRanges(a, b, packedB, m, n, k, c, ldc, beta, first, pool);
         else
-            SplitRows(a, b, m, n, k, c, ldc, beta, first, threads > 1 ? pool : null);
+            SplitRows(a, b, packedB, m, n, k, c, ldc, beta, first, threads > 1 ? pool : null);
     }
+
+    /// <summary>Elements <see cref="PackWhole"/> writes for a k×n B: every KC block of depth, all columns in NR-column panels.</summary>
+    internal static long PackedWholeLength(int k, int n) => (long)k * Ceil(n, TKernel.NR) * TKernel.NR;
+
+    /// <summary>
+    /// All of op(B) packed as the driver's blocks read it: KC block after KC block (the same cuts as
+    /// <see cref="BlockStart"/>), each holding every NR-column panel, so block pc starts at
+    /// pc·(n rounded up to NR) and the panel of column j at j·kc within it.
+    /// </summary>
+    internal static void PackWhole(in GemmOperand<T> b, int k, int n, T* dest)
+    {
+        int blocks = Ceil(k, TKernel.KC), width = Ceil(n, TKernel.NR) * TKernel.NR;
+        for (int block = 0; block < blocks; block++)
+        {
+            int pc = BlockStart(k, blocks, block), kc = BlockStart(k, blocks, block + 1) - pc;
+            GemmPacking<T>.PackB<TKernel>(b, 0, n, pc, kc, dest + (nint)width * pc);
+        }
+    }
+
+    /// <summary>The packed block of columns from <paramref name="jc"/> (a multiple of NR) at depth <paramref name="pc"/> of a whole packed B.</summary>
+    private static T* WholeBlock(T* packedB, int n, int jc, int pc, int kc)
+        => packedB + (nint)Ceil(n, TKernel.NR) * TKernel.NR * pc + (nint)jc * kc;
 
     /// <summary>
     /// For a few hundred rows against many columns (a layer's batch against its weights): all of A is
@@ -40,13 +70,13 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// packs its own B blocks. Two hand-offs per call instead of two per B block, and column panels
     /// share out evenly where MC-row blocks would not.
     /// </summary>
-    private static void SplitColumnRanges(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool pool)
+    private static void SplitColumnRanges(in GemmOperand<T> a, in GemmOperand<T> b, T* wholeB, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool pool)
     {
         int rowPanels = Ceil(m, TKernel.MR), blocks = Ceil(k, TKernel.KC);
         T* packedA = GemmScratch<T>.PackedAll((long)rowPanels * TKernel.MR * k);
         var pack = new PackAllAJob(a, m, k, rowPanels, packedA);
         pool.For(blocks * rowPanels, 8, ref pack);
-        var job = new ColumnRangeJob(b, packedA, m, n, k, c, ldc, first, beta);
+        var job = new ColumnRangeJob(b, wholeB, packedA, m, n, k, c, ldc, first, beta);
         pool.For(Ceil(n, TKernel.NR), 2, ref job);
     }
 
@@ -66,12 +96,12 @@ internal static unsafe class GemmDriver<T, TKernel>
         }
     }
 
-    /// <summary>Column panels [start, end) of C: NC-wide chunks of B packed into this thread's buffer, multiplied by all of packed A.</summary>
-    private readonly struct ColumnRangeJob(GemmOperand<T> b, T* packedA, int m, int n, int k, T* c, int ldc, GemmUpdate first, T beta) : IWorkerJob
+    /// <summary>Column panels [start, end) of C: NC-wide chunks of B packed into this thread's buffer (or read from a whole packed B), multiplied by all of packed A.</summary>
+    private readonly struct ColumnRangeJob(GemmOperand<T> b, T* wholeB, T* packedA, int m, int n, int k, T* c, int ldc, GemmUpdate first, T beta) : IWorkerJob
     {
         public void Run(int start, int end)
         {
-            T* packedB = GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC);
+            T* packedB = wholeB is null ? GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC) : null;
             int rowPanels = Ceil(m, TKernel.MR), last = Math.Min(n, end * TKernel.NR);
             for (int jc = start * TKernel.NR; jc < last; jc += TKernel.NC)
             {
@@ -79,26 +109,28 @@ internal static unsafe class GemmDriver<T, TKernel>
                 for (int block = 0, blocks = Ceil(k, TKernel.KC); block < blocks; block++)
                 {
                     int pc = BlockStart(k, blocks, block), kc = BlockStart(k, blocks, block + 1) - pc;
-                    GemmPacking<T>.PackB<TKernel>(b, jc, nc, pc, kc, packedB);
-                    Tiles(packedA + (nint)rowPanels * TKernel.MR * pc, packedB, m, nc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
+                    T* panels = packedB;
+                    if (wholeB is null) GemmPacking<T>.PackB<TKernel>(b, jc, nc, pc, kc, packedB);
+                    else panels = WholeBlock(wholeB, n, jc, pc, kc);
+                    Tiles(packedA + (nint)rowPanels * TKernel.MR * pc, panels, m, nc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
                 }
             }
         }
     }
 
     /// <summary>The main scheme: B blocks packed once and shared, MC-row blocks of A spread over the threads.</summary>
-    private static void SplitRows(in GemmOperand<T> a, in GemmOperand<T> b, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool? pool)
+    private static void SplitRows(in GemmOperand<T> a, in GemmOperand<T> b, T* wholeB, int m, int n, int k, T* c, int ldc, T beta, GemmUpdate first, WorkerPool? pool)
     {
-        int mc = TKernel.MC;
-        int blocks = Ceil(m, mc);
+        // Row blocks are cut on MR-row panel boundaries. Alone: MC rows each. On the pool: a multiple of
+        // the thread count of blocks whose sizes differ by at most one panel, so every thread's share
+        // is within a panel of the others' (MC-row blocks left 1024 rows as 528 + 496 on 2 threads).
+        int panels = Ceil(m, TKernel.MR);
+        int blocks = Ceil(m, TKernel.MC);
         if (pool is not null)
-        {
-            // Equal shares: a multiple of the thread count of MR-aligned blocks.
-            int target = Ceil(Math.Max(blocks, pool.ThreadCount), pool.ThreadCount) * pool.ThreadCount;
-            mc = Ceil(Ceil(m, target), TKernel.MR) * TKernel.MR;
-            blocks = Ceil(m, mc);
-        }
-        T* packedB = GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC);
+            blocks = Math.Min(panels, Ceil(Math.Max(blocks, pool.ThreadCount), pool.ThreadCount) * pool.ThreadCount);
+        else
+            panels = -1;
+        T* packedB = wholeB is null ? GemmScratch<T>.PackedB(TKernel.KC * TKernel.NC) : null;
         for (int jc = 0; jc < n; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, n - jc);
@@ -106,15 +138,15 @@ internal static unsafe class GemmDriver<T, TKernel>
             {
                 int pc = BlockStart(k, depths, depth), kc = BlockStart(k, depths, depth + 1) - pc;
                 var pack = new PackBJob(b, jc, nc, pc, kc, packedB);
-                var rows = new RowBlocksJob(a, packedB, m, mc, nc, pc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
+                var rows = new RowBlocksJob(a, wholeB is null ? packedB : WholeBlock(wholeB, n, jc, pc, kc), m, panels, blocks, nc, pc, kc, c + jc, ldc, pc == 0 ? first : GemmUpdate.Add, beta);
                 if (pool is null)
                 {
-                    pack.Run(0, Ceil(nc, TKernel.NR));
+                    if (wholeB is null) pack.Run(0, Ceil(nc, TKernel.NR));
                     rows.Run(0, blocks);
                 }
                 else
                 {
-                    pool.For(Ceil(nc, TKernel.NR), 8, ref pack);
+                    if (wholeB is null) pool.For(Ceil(nc, TKernel.NR), 8, ref pack);
                     pool.For(blocks, 1, ref rows);
                 }
             }
@@ -132,16 +164,21 @@ internal static unsafe class GemmDriver<T, TKernel>
         }
     }
 
-    /// <summary>Row blocks [start, end) of C against one packed B block: each packs its A block into its thread's buffer.</summary>
-    private readonly struct RowBlocksJob(GemmOperand<T> a, T* packedB, int m, int mc, int nc, int pc, int kc, T* c, int ldc, GemmUpdate update, T beta) : IWorkerJob
+    /// <summary>
+    /// Row blocks [start, end) of C against one packed B block: each packs its A block into its thread's
+    /// buffer. With <paramref name="panels"/> negative, block b is rows [b·MC, (b+1)·MC); otherwise the
+    /// MR-row panels are shared out equally over <paramref name="blocks"/> blocks (at most MC + MR rows each).
+    /// </summary>
+    private readonly struct RowBlocksJob(GemmOperand<T> a, T* packedB, int m, int panels, int blocks, int nc, int pc, int kc, T* c, int ldc, GemmUpdate update, T beta) : IWorkerJob
     {
         public void Run(int start, int end)
         {
-            T* packedA = GemmScratch<T>.PackedA(TKernel.MC * TKernel.KC);
+            T* packedA = GemmScratch<T>.PackedA((TKernel.MC + TKernel.MR) * TKernel.KC);
             for (int block = start; block < end; block++)
             {
-                int i0 = block * mc;
-                int rows = Math.Min(mc, m - i0);
+                int i0 = panels < 0 ? block * TKernel.MC : TKernel.MR * BlockStart(panels, blocks, block);
+                int i1 = panels < 0 ? i0 + TKernel.MC : TKernel.MR * BlockStart(panels, blocks, block + 1);
+                int rows = Math.Min(i1, m) - i0;
                 GemmPacking<T>.PackA<TKernel>(a, i0, rows, pc, kc, packedA);
                 Tiles(packedA, packedB, rows, nc, kc, c + (nint)i0 * ldc, ldc, update, beta);
             }
@@ -158,7 +195,11 @@ internal static unsafe class GemmDriver<T, TKernel>
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         T* tile = stackalloc T[mr * nr];
-        for (int jr = 0; jr < nc; jr += nr)
+        int start = 0;
+        // A single row (batch-1 inference) skips the tile's zero rows; Scale stays on tiles, whose edge merge may round differently.
+        if (mc == 1 && nc >= nr && update != GemmUpdate.Scale && TKernel.RunRow(kc, packedA, packedB, nc / nr, c, update, beta))
+            start = nc / nr * nr;
+        for (int jr = start; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             T* bPanel = packedB + (nint)jr * kc;

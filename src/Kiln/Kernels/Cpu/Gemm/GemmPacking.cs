@@ -39,6 +39,12 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
         {
             // Element (i, p) at Data[i·Ld + p]: each row is read in order and scattered MR apart.
             int height = Math.Min(mr, rows - ir);
+            if (typeof(T) == typeof(float) && height == mr && (mr == 6 || mr == 8) && Vector256.IsHardwareAccelerated)
+            {
+                PanelFromRows((float*)(a.Data + (nint)(i0 + ir) * a.Ld + p0), a.Ld, mr, kc, (float*)dest);
+                dest += (nint)mr * kc;
+                continue;
+            }
             for (int r = 0; r < height; r++)
             {
                 T* src = a.Data + (nint)(i0 + ir + r) * a.Ld + p0;
@@ -64,6 +70,7 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
             for (int p = 0; p < kc; p++)
             {
                 T* src = b.Data + (nint)(p0 + p) * b.Ld + j0;
+                if (p + PrefetchRows < kc) PrefetchRow(src + PrefetchRows * (nint)b.Ld, cols);
                 T* d = dest + (nint)p * nr;
                 int jr = 0;
                 for (; jr <= cols - nr; jr += nr, d += (nint)nr * kc) CopyRow(src + jr, d, nr);
@@ -84,7 +91,7 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
             if (typeof(T) == typeof(float) && width == nr && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
             {
                 for (; jj < nr; jj += 8)
-                    TransposeColumns8((float*)(b.Data + (nint)(j0 + jr + jj) * b.Ld + p0), b.Ld, kc, (float*)(dest + jj), nr);
+                    TransposeColumns((float*)(b.Data + (nint)(j0 + jr + jj) * b.Ld + p0), b.Ld, 8, kc, (float*)(dest + jj), nr);
             }
             for (; jj < width; jj++)
             {
@@ -96,6 +103,42 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
                 for (int p = 0; p < kc; p++) dest[(nint)p * nr + jj] = default;
             dest += (nint)nr * kc;
         }
+    }
+
+    /// <summary>How many stored rows of B ahead <see cref="PackB"/> asks for.</summary>
+    private const int PrefetchRows = 4;
+
+    /// <summary>
+    /// Asks for the cache lines of one stored row segment of B ahead of use: each row of a wide B starts
+    /// a new 4 KB page, where the hardware prefetcher stops, so packing a B streamed from memory waited
+    /// on every row's first lines.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRow(T* row, int count)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        byte* start = (byte*)row, end = (byte*)(row + count);
+        for (byte* line = start; line < end; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(line);
+    }
+
+    /// <summary>
+    /// One full A panel from <paramref name="mr"/> (6 or 8) stored rows: dest[p·mr + r] = src[r·ld + p],
+    /// through 8×8 register transposes; scattering scalars MR apart cost ~4× as much per element as packing B.
+    /// </summary>
+    private static void PanelFromRows(float* src, int ld, int mr, int kc, float* dest)
+        => TransposeColumns(src, ld, mr, kc, dest, mr);
+
+    /// <summary>The first <paramref name="mr"/> (6 or 8) lanes of <paramref name="v"/> to dest, nothing past them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDepth(Vector256<float> v, float* dest, int mr)
+    {
+        if (mr == 8)
+        {
+            v.Store(dest);
+            return;
+        }
+        v.GetLower().Store(dest);
+        *(ulong*)(dest + 4) = v.GetUpper().AsUInt64().ToScalar();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -110,11 +153,12 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
     }
 
     /// <summary>
-    /// dest[p·destStride + c] = src[c·ld + p] for c &lt; 8, p &lt; kc: eight stored rows become eight
-    /// adjacent panel columns, 8×8 blocks at a time through registers.
+    /// dest[p·destStride + c] = src[c·ld + p] for c &lt; <paramref name="rows"/> (6 or 8), p &lt; kc: stored
+    /// rows become adjacent panel columns, 8×8 blocks at a time through registers (missing rows are
+    /// zeros that are never stored).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransposeColumns8(float* src, int ld, int kc, float* dest, int destStride)
+    private static void TransposeColumns(float* src, int ld, int rows, int kc, float* dest, int destStride)
     {
         int p = 0;
         for (; p <= kc - 8; p += 8)
@@ -126,23 +170,23 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
             var r3 = Vector256.Load(s + 3 * (nint)ld);
             var r4 = Vector256.Load(s + 4 * (nint)ld);
             var r5 = Vector256.Load(s + 5 * (nint)ld);
-            var r6 = Vector256.Load(s + 6 * (nint)ld);
-            var r7 = Vector256.Load(s + 7 * (nint)ld);
+            var r6 = rows == 8 ? Vector256.Load(s + 6 * (nint)ld) : Vector256<float>.Zero;
+            var r7 = rows == 8 ? Vector256.Load(s + 7 * (nint)ld) : Vector256<float>.Zero;
             Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
             float* d = dest + (nint)p * destStride;
-            r0.Store(d);
-            r1.Store(d + destStride);
-            r2.Store(d + 2 * (nint)destStride);
-            r3.Store(d + 3 * (nint)destStride);
-            r4.Store(d + 4 * (nint)destStride);
-            r5.Store(d + 5 * (nint)destStride);
-            r6.Store(d + 6 * (nint)destStride);
-            r7.Store(d + 7 * (nint)destStride);
+            StoreDepth(r0, d, rows);
+            StoreDepth(r1, d + destStride, rows);
+            StoreDepth(r2, d + 2 * (nint)destStride, rows);
+            StoreDepth(r3, d + 3 * (nint)destStride, rows);
+            StoreDepth(r4, d + 4 * (nint)destStride, rows);
+            StoreDepth(r5, d + 5 * (nint)destStride, rows);
+            StoreDepth(r6, d + 6 * (nint)destStride, rows);
+            StoreDepth(r7, d + 7 * (nint)destStride, rows);
         }
         for (; p < kc; p++)
         {
             float* d = dest + (nint)p * destStride;
-            for (int c = 0; c < 8; c++) d[c] = src[(nint)c * ld + p];
+            for (int c = 0; c < rows; c++) d[c] = src[(nint)c * ld + p];
         }
     }
 

@@ -41,6 +41,14 @@ internal unsafe interface IGemmMicroKernel<T> where T : unmanaged
     /// panels of depth kc ≥ 1.
     /// </summary>
     static abstract void Run(int kc, T* a, T* b, T* c, nint ldc, GemmUpdate update, T beta);
+
+    /// <summary>
+    /// A one-row product across <paramref name="panels"/> full NR-column panels of packed B (kc·NR
+    /// apart) into one row of C: the row a full tile would give (same chains, same update), without
+    /// the MR-1 rows of zeros a tile would also compute, which made a batch-1 product 6× the work.
+    /// Returns false where the kernel family has no row form (the caller then runs tiles).
+    /// </summary>
+    static virtual bool RunRow(int kc, T* a, T* b, int panels, T* c, GemmUpdate update, T beta) => false;
 }
 
 /// <summary>Which microkernel family the float32 GEMM runs (the best one the hardware accelerates by default).</summary>
