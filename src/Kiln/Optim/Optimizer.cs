@@ -148,6 +148,49 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>
+    /// One optimization step with gradients given by parameter index (numbered across groups in order,
+    /// as in the state dict) instead of read from <see cref="Tensor.Grad"/>; a null gradient skips its
+    /// parameter, as a null Grad does in <see cref="Step"/>. The same fused update runs, with each group's
+    /// hyper-parameters read now (so a learning-rate schedule takes effect); it allocates nothing once
+    /// every parameter has its state. Compiled training steps call it with their gradient buffers.
+    /// </summary>
+    internal void StepWith(ReadOnlySpan<Tensor?> gradients)
+    {
+        ThrowIfDisposed();
+        int index = 0;
+        for (int gi = 0; gi < _groups.Count; gi++)
+        {
+            var group = _groups[gi];
+            if (GroupProblem(group) is { } problem) throw new KilnException($"{Name}.Step(): parameter group {gi}: {problem}");
+            var parameters = group.Params;
+            for (int k = 0; k < parameters.Count; k++)
+            {
+                int i = index++;
+                if (i >= gradients.Length || gradients[i] is not { } grad) continue;
+                var p = parameters[k];
+                var g = CheckedGradient(p, grad, i);
+                try
+                {
+                    Update(group, p, g, StateOf(p, i));
+                    p.BumpVersion();
+                }
+                finally
+                {
+                    if (!ReferenceEquals(g, grad)) g.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>Every parameter of every group, numbered across groups in order (the indices <see cref="StepWith"/> takes).</summary>
+    internal Tensor[] AllParameters()
+    {
+        var all = new List<Tensor>();
+        foreach (var group in _groups) all.AddRange(group.Params);
+        return all.ToArray();
+    }
+
+    /// <summary>
     /// The state of this optimizer as PyTorch lays it out: each group's hyper-parameters and parameter
     /// indices (numbered across groups in order), and each parameter's state tensors by index ("step" as
     /// a float32 scalar, the buffers as views of the live state tensors, as PyTorch returns them: save or
