@@ -303,15 +303,15 @@ public abstract class Optimizer : IDisposable
 
     private Tensor CheckedGradient(Tensor p, Tensor grad, int index)
     {
-        string which = $"parameter {index} ({p.Shape} {p.DType.Name()})";
+        string Which() => $"parameter {index} ({p.Shape} {p.DType.Name()})";
         if (p.IsDisposed) throw new KilnException($"{Name}.Step(): parameter {index} was disposed");
-        if (grad.IsDisposed) throw new KilnException($"{Name}.Step(): the gradient of {which} was disposed");
+        if (grad.IsDisposed) throw new KilnException($"{Name}.Step(): the gradient of {Which()} was disposed");
         if (!p.IsContiguous)
-            throw new KilnException($"{Name}.Step(): {which} is no longer contiguous (strides [{string.Join(", ", p.Strides)}]); optimizers update contiguous parameters");
+            throw new KilnException($"{Name}.Step(): {Which()} is no longer contiguous (strides [{string.Join(", ", p.Strides)}]); optimizers update contiguous parameters");
         if (!grad.Shape.Equals(p.Shape))
-            throw new KilnException($"{Name}.Step(): the gradient of {which} has shape {grad.Shape}; expected the parameter's shape");
+            throw new KilnException($"{Name}.Step(): the gradient of {Which()} has shape {grad.Shape}; expected the parameter's shape");
         if (grad.DType != p.DType)
-            throw new KilnException($"{Name}.Step(): the gradient of {which} is {grad.DType.Name()}; expected the parameter's dtype");
+            throw new KilnException($"{Name}.Step(): the gradient of {Which()} is {grad.DType.Name()}; expected the parameter's dtype");
         if (grad.IsContiguous) return grad;
         using (Engine.NoGrad()) return grad.Clone();
     }
