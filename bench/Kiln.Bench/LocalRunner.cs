@@ -55,7 +55,8 @@ internal static class LocalRunner
             .Concat(ConvWorkloads.All())
             .Concat(ConvKernelWorkloads.All())
             .Concat(OpsWorkloads.All())
-            .Concat(CompileWorkloads.All());
+            .Concat(CompileWorkloads.All())
+            .Concat(CompiledTrainingWorkloads.All());
         return all.Where(w => options.Groups.Contains(w.Group)
             && (options.Filter is null || w.Name.Contains(options.Filter, StringComparison.OrdinalIgnoreCase)));
     }
