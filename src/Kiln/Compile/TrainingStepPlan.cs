@@ -57,6 +57,9 @@ internal sealed class TrainingStepPlan : IDisposable
     /// <summary>The extra results of the last step (owned by this plan, overwritten by the next step).</summary>
     internal Tensor[] Extras => _extras;
 
+    /// <summary>The gradient buffer of the optimizer's parameter <paramref name="index"/> after the last step, or null when it gets no gradient.</summary>
+    internal Tensor? Gradient(int index) => _gradients[index];
+
     /// <summary>True while the plan fits: the optimizer holds the same parameters, each with the layout the plan was made for.</summary>
     internal bool StillValid(Optimizer optimizer)
     {
