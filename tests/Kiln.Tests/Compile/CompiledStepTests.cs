@@ -190,4 +190,44 @@ public sealed class CompiledStepTests
         var error = Assert.Throws<KilnShapeException>(() => step.Step(x, y));
         Assert.Contains("one floating-point value", error.Message);
     }
+    private sealed class TwoTowers : Module, IMultiInputModel
+    {
+        private readonly Linear _a = new(2, 1);
+        private readonly Linear _b = new(3, 1);
+        private readonly Linear _c = new(3, 2);
+
+        public int InputCount => 2;
+
+        public int OutputCount => 2;
+
+        public Tensor[] Forward(IReadOnlyList<Tensor> inputs) => [_a.Call(inputs[0]) + _b.Call(inputs[1]), _c.Call(inputs[1])];
+    }
+
+    [Fact]
+    public void A_model_of_two_inputs_and_two_outputs_steps_on_the_summed_loss_as_eager()
+    {
+        var (eager, compiledModel) = Twins(() => new TwoTowers());
+        using var eagerOptimizer = new Sgd(eager.Parameters(), lr: 0.1, momentum: 0.5);
+        using var compiledOptimizer = new Sgd(compiledModel.Parameters(), lr: 0.1, momentum: 0.5);
+        using var step = Engine.CompileStep(compiledModel, Losses.MeanSquaredError, compiledOptimizer);
+        Tensor[] x = [CompileAssert.Uniform(1, 6, 2), CompileAssert.Uniform(2, 6, 3)];
+        Tensor[] y = [CompileAssert.Uniform(3, 6, 1), CompileAssert.Uniform(4, 6, 2)];
+        for (int i = 0; i < 3; i++)
+        {
+            double expected;
+            using (Engine.Scope())
+            {
+                var outputs = ((TwoTowers)eager).Forward(x);
+                var loss = F.MseLoss(outputs[0], y[0]) + F.MseLoss(outputs[1], y[1]);
+                eagerOptimizer.ZeroGrad();
+                loss.Backward();
+                eagerOptimizer.Step();
+                expected = loss.Item();
+            }
+            using var compiledLoss = step.Step(x, y);
+            Assert.Equal(expected, compiledLoss.Item());
+        }
+        AssertSameState(eager, compiledModel);
+        Assert.Throws<ArgumentException>(() => step.Step(x[0], y[0]));
+    }
 }
