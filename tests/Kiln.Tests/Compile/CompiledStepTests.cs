@@ -2,6 +2,7 @@ using Kiln.Compile;
 using Kiln.Models;
 using Kiln.NN;
 using Kiln.Optim;
+using Kiln.Tests.Models;
 using Kiln.Tests.Tensors;
 
 namespace Kiln.Tests.Compile;
@@ -190,19 +191,6 @@ public sealed class CompiledStepTests
         var error = Assert.Throws<KilnShapeException>(() => step.Step(x, y));
         Assert.Contains("one floating-point value", error.Message);
     }
-    private sealed class TwoTowers : Module, IMultiInputModel
-    {
-        private readonly Linear _a = new(2, 1);
-        private readonly Linear _b = new(3, 1);
-        private readonly Linear _c = new(3, 2);
-
-        public int InputCount => 2;
-
-        public int OutputCount => 2;
-
-        public Tensor[] Forward(IReadOnlyList<Tensor> inputs) => [_a.Call(inputs[0]) + _b.Call(inputs[1]), _c.Call(inputs[1])];
-    }
-
     [Fact]
     public void A_model_of_two_inputs_and_two_outputs_steps_on_the_summed_loss_as_eager()
     {
