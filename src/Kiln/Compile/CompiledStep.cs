@@ -15,9 +15,12 @@ namespace Kiln.Compile;
 /// <para>
 /// The optimizer's hyper-parameters are read at every step, so learning-rate schedules take effect.
 /// The model's parameters and buffers are read live, and buffers the step writes in place
-/// (BatchNorm's running statistics) are written back after each step as in eager mode. What a trace
-/// freezes is what <c>Engine.Compile</c> freezes; random draws (Dropout in training mode) and values
-/// read into C# are refused with an error naming them, before any parameter changes. Gradients are
+/// (BatchNorm's running statistics) are written back after each step as in eager mode. Rand and Randn
+/// (Dropout's mask) become random nodes that draw from the global stream at every step, so a compiled
+/// run draws exactly what the eager one draws. Otherwise a trace freezes what <c>Engine.Compile</c>
+/// freezes; what it cannot express (a value read into C#, RandInt, an in-place write into an input)
+/// is refused with an error naming it, with the module's buffers and the random stream put back and no
+/// parameter changed. Gradients are
 /// not stored in the parameters' <see cref="Tensor.Grad"/>: they live in the step's own buffers.
 /// Steps run one at a time.
 /// </para>

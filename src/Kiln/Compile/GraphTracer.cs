@@ -49,6 +49,13 @@ internal sealed class GraphTracer : ITraceRecorder
     /// </summary>
     internal bool AllowStateWrites { get; init; }
 
+    /// <summary>
+    /// Lets Rand and Randn (Dropout's mask) be recorded as random nodes that draw again from the global
+    /// stream at every replay, as a training step needs; other draws (RandInt, Uniform, Normal) are still
+    /// refused. Off for inference, where a draw is refused.
+    /// </summary>
+    internal bool AllowRandomDraws { get; init; }
+
     /// <summary>The module buffers written in place during the trace, in the order first written (see <see cref="AllowStateWrites"/>).</summary>
     internal List<Tensor> WrittenState { get; } = new();
 
@@ -158,9 +165,22 @@ internal sealed class GraphTracer : ITraceRecorder
     }
 
     public void DrawingRandom(string what)
-        => throw Refuse($"{what} draws from the random stream during tracing; the compiled graph would replay this call's " +
-            "numbers at every call (random draws are not graph ops yet). Dropout in training mode does this: compile the " +
+    {
+        // Rand and Randn record their draw as a node (RecordRandom) when the trace allows draws.
+        if (AllowRandomDraws && what is "Rand" or "Randn") return;
+        throw Refuse($"{what} draws from the random stream during tracing; the compiled graph would replay this call's " +
+            "numbers at every call (compiled functions do not draw; compiled training steps draw Rand and Randn afresh at each step). " +
+            "Dropout in training mode does this: compile the " +
             "module in Eval mode for inference, or call it eagerly");
+    }
+
+    public void RecordRandom(OpDef op, OpAttributes attributes, Tensor result)
+    {
+        var node = _graph.AddNode(op, attributes, [], TensorSpec.Of(result));
+        _values[result] = node.Output;
+        _varying.Add(node.Output);
+        Remember(result);
+    }
 
     /// <summary>A module buffer a training step may write in place: named module state that does not require grad, seen whole (not a view).</summary>
     private bool IsWritableState(Tensor t)

@@ -11,9 +11,10 @@ namespace Kiln.Compile;
 /// runs while the tracer still records, and since every op's backward rule is written with ops that go
 /// through the dispatcher, the backward pass lands in the same graph. The gradients of the optimizer's
 /// parameters become graph outputs, after the loss; module buffers written in place (BatchNorm's
-/// running statistics) follow, then the step function's extra results. The traced call is a real step:
-/// its eager gradients update the parameters. When the trace is refused (a random draw, a value read
-/// into C#, a write the graph cannot express), the module's buffers and the random stream are put back
+/// running statistics) follow, then the step function's extra results. Rand and Randn become random
+/// nodes (drawn again at each replay). The traced call is a real step: its eager gradients update the
+/// parameters. When the trace is refused (a value read into C#, a draw other than Rand and Randn, a
+/// write the graph cannot express), the module's buffers and the random stream are put back
 /// as they were, no parameter has changed, and the error names what was refused.
 /// </summary>
 internal static class TrainingStepTracer
@@ -47,7 +48,7 @@ internal static class TrainingStepTracer
     private static TrainingStepPlan TraceAndStep(string name, Func<Tensor[], Tensor[]> function, Tensor[] arguments,
         Module? module, Optimizer optimizer, bool training, Tensor[] parameters)
     {
-        var tracer = new GraphTracer(name, module is null ? null : () => ModuleStateNames.Of(module)) { AllowStateWrites = true };
+        var tracer = new GraphTracer(name, module is null ? null : () => ModuleStateNames.Of(module)) { AllowStateWrites = true, AllowRandomDraws = true };
         foreach (var argument in arguments) tracer.AddInput(argument);
 
         var wrt = new List<int>();

@@ -14,9 +14,9 @@ public sealed partial class Trainer
     /// Whether Fit runs each batch eagerly (forward, Backward, optimizer step through the autograd tape),
     /// as Keras's <c>run_eagerly</c>: for debugging, breakpoints and prints inside Forward. False by
     /// default: Fit compiles the training step (see <see cref="CompiledStep"/>) and replays it, the
-    /// same arithmetic without per-op dispatch or allocation. A step that cannot compile (a random draw
-    /// such as Dropout in training mode, a value read into C#) falls back to eager, with one warning line
-    /// when Fit is verbose.
+    /// same arithmetic without per-op dispatch or allocation (Dropout's masks are drawn from the same
+    /// random stream). A step that cannot compile (a loss or layer that reads a value into C#, RandInt)
+    /// falls back to eager, with one warning line when Fit is verbose.
     /// </summary>
     public bool RunEagerly { get; set; }
 
