@@ -38,41 +38,36 @@ public sealed class CompiledFitTests
 
     private static Sequential BatchNormMlp() => new(new Linear(6, 12), new BatchNorm1d(12), new Relu(), new Linear(12, 3));
 
+    /// <summary>Fits twin models eagerly and compiled on <paramref name="samples"/> samples from the same seeds; asserts the same parameters, losses and accuracies; returns the compiled trainer.</summary>
+    private static Trainer FitBothAndCompare(Func<Module> make, int samples, int batchSize, int epochs)
+    {
+        Engine.ManualSeed(41);
+        var (x, y) = Data(samples);
+        var (eagerTrainer, eager) = Compiled(make, runEagerly: true);
+        var (compiledTrainer, compiled) = Compiled(make, runEagerly: false);
+        Engine.ManualSeed(42);
+        var eagerHistory = eagerTrainer.Fit(x, y, batchSize: batchSize, epochs: epochs, verbose: 0);
+        Engine.ManualSeed(42);
+        var compiledHistory = compiledTrainer.Fit(x, y, batchSize: batchSize, epochs: epochs, verbose: 0);
+        AssertSameParameters(eager, compiled);
+        Assert.Equal(eagerHistory["loss"], compiledHistory["loss"]);
+        Assert.Equal(eagerHistory["accuracy"], compiledHistory["accuracy"]);
+        Assert.Equal(0, eagerTrainer.StepTraceCount);
+        return compiledTrainer;
+    }
+
     [Fact]
     public void Compiled_Fit_with_dropout_matches_eager_Fit()
     {
-        static Sequential WithDropout() => new(new Linear(6, 12), new Relu(), new Dropout(0.3), new Linear(12, 3));
-        Engine.ManualSeed(45);
-        var (x, y) = Data(40);
-        var (eagerTrainer, eager) = Compiled(WithDropout, runEagerly: true);
-        var (compiledTrainer, compiled) = Compiled(WithDropout, runEagerly: false);
-        Engine.ManualSeed(46);
-        var eagerHistory = eagerTrainer.Fit(x, y, batchSize: 8, epochs: 2, verbose: 0);
-        Engine.ManualSeed(46);
-        var compiledHistory = compiledTrainer.Fit(x, y, batchSize: 8, epochs: 2, verbose: 0);
-        AssertSameParameters(eager, compiled);
-        Assert.Equal(eagerHistory["loss"], compiledHistory["loss"]);
-        Assert.Equal(1, compiledTrainer.StepTraceCount);
+        var trainer = FitBothAndCompare(() => new Sequential(new Linear(6, 12), new Relu(), new Dropout(0.3), new Linear(12, 3)), samples: 40, batchSize: 8, epochs: 2);
+        Assert.Equal(1, trainer.StepTraceCount);
     }
 
     [Fact]
     public void Compiled_Fit_matches_eager_Fit_and_traces_again_only_for_the_last_smaller_batch()
     {
-        Engine.ManualSeed(41);
-        var (x, y) = Data(70);
-        var (eagerTrainer, eager) = Compiled(BatchNormMlp, runEagerly: true);
-        var (compiledTrainer, compiled) = Compiled(BatchNormMlp, runEagerly: false);
-
-        Engine.ManualSeed(42);
-        var eagerHistory = eagerTrainer.Fit(x, y, batchSize: 16, epochs: 3, verbose: 0);
-        Engine.ManualSeed(42);
-        var compiledHistory = compiledTrainer.Fit(x, y, batchSize: 16, epochs: 3, verbose: 0);
-
-        AssertSameParameters(eager, compiled);
-        Assert.Equal(eagerHistory["loss"], compiledHistory["loss"]);
-        Assert.Equal(eagerHistory["accuracy"], compiledHistory["accuracy"]);
-        Assert.Equal(0, eagerTrainer.StepTraceCount);
-        Assert.Equal(2, compiledTrainer.StepTraceCount); // batches of 16, then the last 6 samples
+        var trainer = FitBothAndCompare(BatchNormMlp, samples: 70, batchSize: 16, epochs: 3);
+        Assert.Equal(2, trainer.StepTraceCount); // batches of 16, then the last 6 samples
     }
 
     [Fact]
