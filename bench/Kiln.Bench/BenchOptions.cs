@@ -22,7 +22,7 @@ internal sealed record BenchOptions
     internal string? OutFile { get; init; }
     internal string? RawFile { get; init; }
 
-    internal static readonly string[] AllGroups = ["peak", "gemm", "gemm-kernel", "eager", "conv", "conv-kernel", "ops", "compile", "infer"];
+    internal static readonly string[] AllGroups = ["peak", "gemm", "gemm-kernel", "eager", "conv", "conv-kernel", "ops", "compile", "compile-train", "infer"];
 
     internal const string Usage = """
         Kiln.Bench: side-by-side benchmarks of Kiln and PyTorch (bench/README.md).
@@ -38,7 +38,7 @@ internal sealed record BenchOptions
           Kiln.Bench --list
               Lists the workloads.
 
-        Groups: peak, gemm, gemm-kernel, eager, conv, conv-kernel, ops, compile, infer (default: all).
+        Groups: peak, gemm, gemm-kernel, eager, conv, conv-kernel, ops, compile, compile-train, infer (default: all).
         Timing options: --reps N (9) timed repetitions after warm-up, --rep-ms X (25) length of one
         repetition, --warmup-ms X (500) per workload, --first-warmup-ms X (2000) for the first workload
         of a process, --max-ms X (3000) cap on the timed part of one workload.

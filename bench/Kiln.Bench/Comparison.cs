@@ -13,7 +13,7 @@ namespace Kiln.Bench;
 internal sealed class Comparison(BenchOptions options)
 {
     /// <summary>Groups PyTorch has no counterpart for.</summary>
-    private static readonly string[] KilnOnlyGroups = ["peak", "gemm-kernel", "conv-kernel", "compile"];
+    private static readonly string[] KilnOnlyGroups = ["peak", "gemm-kernel", "conv-kernel", "compile", "compile-train"];
 
     private static readonly TimeSpan ChildTimeout = TimeSpan.FromMinutes(10);
 

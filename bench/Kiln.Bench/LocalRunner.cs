@@ -56,6 +56,7 @@ internal static class LocalRunner
             .Concat(ConvKernelWorkloads.All())
             .Concat(OpsWorkloads.All())
             .Concat(CompileWorkloads.All())
+            .Concat(CompiledTrainingWorkloads.All())
             .Concat(InferenceWorkloads.All());
         return all.Where(w => options.Groups.Contains(w.Group)
             && (options.Filter is null || w.Name.Contains(options.Filter, StringComparison.OrdinalIgnoreCase)));

@@ -1,7 +1,9 @@
 using Kiln.Autograd;
 using Kiln.Compile;
 using Kiln.IO;
+using Kiln.Models;
 using Kiln.NN;
+using Kiln.Optim;
 
 namespace Kiln;
 
@@ -123,6 +125,40 @@ public static class Engine
         ArgumentNullException.ThrowIfNull(options);
         return new CompiledFunction("function", inputs => [function(inputs[0])], inputCount: 1, module: null, options);
     }
+
+    /// <summary>
+    /// Compiles a whole training step of <paramref name="model"/> (PyTorch's compiled training loop,
+    /// Keras's <c>train_on_batch</c> in graph mode): <c>step.Step(x, y)</c> runs the forward pass, the
+    /// <paramref name="loss"/> (a per-sample loss is averaged), the backward pass and
+    /// <paramref name="optimizer"/>'s update as one planned graph, and returns the loss. The first step
+    /// of each input signature traces (and is a real step); later ones replay without allocating. A model
+    /// of several inputs or outputs (<see cref="IMultiInputModel"/>) takes <c>Step(inputs, targets)</c>
+    /// and its loss is the sum over the outputs. See <see cref="CompiledStep"/> for what is refused.
+    /// </summary>
+    public static CompiledStep CompileStep(Module model, Loss loss, Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        string name = model.GetType().Name + " step";
+        if (model is IMultiInputModel multi)
+        {
+            int inputs = multi.InputCount, outputs = multi.OutputCount;
+            return new CompiledStep(name, arguments =>
+            {
+                var results = multi.Forward(arguments[..inputs]);
+                if (results is null || results.Length != outputs)
+                    throw new KilnException($"{model.GetType().Name}: Forward returned {results?.Length ?? 0} outputs, but the model declares {outputs}");
+                Tensor total = ScalarLoss(loss(results[0], arguments[inputs]));
+                for (int k = 1; k < outputs; k++) total += ScalarLoss(loss(results[k], arguments[inputs + k]));
+                return [total];
+            }, inputs, outputs, model, optimizer);
+        }
+        return new CompiledStep(name, arguments => [ScalarLoss(loss(model.Call(arguments[0]), arguments[1]))], 1, 1, model, optimizer);
+    }
+
+    /// <summary>A loss of one value per sample ([N]) averaged, as Fit does; a scalar as it is.</summary>
+    private static Tensor ScalarLoss(Tensor value) => value.Rank == 1 ? value.Mean() : value;
 
     /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
     public static MemoryStats MemoryStats() => MemoryPool.Stats();

@@ -449,14 +449,7 @@ public sealed class CompiledFunction : IDisposable
     }
 
     /// <summary>A compiled module's parameters and buffers by identity, with their names ("fc1.weight").</summary>
-    private IReadOnlyDictionary<Tensor, string> StateNames()
-    {
-        var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
-        if (_module is null) return names;
-        foreach (var (name, p) in _module.NamedParameters()) names.TryAdd(p, name);
-        foreach (var (name, b) in _module.NamedBuffers()) names.TryAdd(b, name);
-        return names;
-    }
+    private IReadOnlyDictionary<Tensor, string> StateNames() => ModuleStateNames.Of(_module);
 
     private static Tensor CopyOf(Tensor t)
     {

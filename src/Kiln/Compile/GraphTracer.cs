@@ -42,6 +42,24 @@ internal sealed class GraphTracer : ITraceRecorder
     internal Graph Graph => _graph;
 
     /// <summary>
+    /// Lets in-place writes into a module's buffers (tensors of the module state that do not require
+    /// grad: BatchNorm's running statistics) be recorded, as a training step must: the write becomes a
+    /// node whose result later reads see, and the buffer joins <see cref="WrittenState"/> so the step
+    /// can copy its final value back after each replay. Off for inference, where such writes are refused.
+    /// </summary>
+    internal bool AllowStateWrites { get; init; }
+
+    /// <summary>
+    /// Lets Rand and Randn (Dropout's mask) be recorded as random nodes that draw again from the global
+    /// stream at every replay, as a training step needs; other draws (RandInt, Uniform, Normal) are still
+    /// refused. Off for inference, where a draw is refused.
+    /// </summary>
+    internal bool AllowRandomDraws { get; init; }
+
+    /// <summary>The module buffers written in place during the trace, in the order first written (see <see cref="AllowStateWrites"/>).</summary>
+    internal List<Tensor> WrittenState { get; } = new();
+
+    /// <summary>
     /// Runs <paramref name="function"/> on <paramref name="inputs"/> with gradients off while recording
     /// its ops; returns the tracer (its graph, not yet optimized) and the function's eager results.
     /// </summary>
@@ -111,7 +129,9 @@ internal sealed class GraphTracer : ITraceRecorder
 
     public void RecordInPlace(OpDef op, OpAttributes attributes, Tensor target, ReadOnlySpan<Tensor> inputs)
     {
-        if (!_values.TryGetValue(target, out var old) || old.Kind != ValueKind.Node)
+        bool state = IsWritableState(target);
+        if (state) ValueOf(target);
+        if (!_values.TryGetValue(target, out var old) || (old.Kind != ValueKind.Node && !(old.Kind == ValueKind.Parameter && state)))
             throw Refuse($"{op.Name} writes in place into {Describe(target, old)} while tracing; a compiled graph does not change " +
                 "its inputs, parameters, buffers or captured tensors (BatchNorm in training mode updates its running statistics " +
                 "this way: compile the module in Eval mode). Compute a new tensor instead (x = x + y rather than x.AddInPlace(y))");
@@ -121,6 +141,7 @@ internal sealed class GraphTracer : ITraceRecorder
         var values = ValuesOf(inputs);
         var node = _graph.AddNode(op, attributes, values, old.Spec);
         _values[target] = node.Output;
+        if (state && !WrittenState.Contains(target)) WrittenState.Add(target);
         if (AnyVarying(values))
         {
             _varying.Add(node.Output);
@@ -144,9 +165,30 @@ internal sealed class GraphTracer : ITraceRecorder
     }
 
     public void DrawingRandom(string what)
-        => throw Refuse($"{what} draws from the random stream during tracing; the compiled graph would replay this call's " +
-            "numbers at every call (random draws are not graph ops yet). Dropout in training mode does this: compile the " +
+    {
+        // Rand and Randn record their draw as a node (RecordRandom) when the trace allows draws.
+        if (AllowRandomDraws && what is "Rand" or "Randn") return;
+        throw Refuse($"{what} draws from the random stream during tracing; the compiled graph would replay this call's " +
+            "numbers at every call (compiled functions do not draw; compiled training steps draw Rand and Randn afresh at each step). " +
+            "Dropout in training mode does this: compile the " +
             "module in Eval mode for inference, or call it eagerly");
+    }
+
+    public void RecordRandom(OpDef op, OpAttributes attributes, Tensor result)
+    {
+        var node = _graph.AddNode(op, attributes, [], TensorSpec.Of(result));
+        _values[result] = node.Output;
+        _varying.Add(node.Output);
+        Remember(result);
+    }
+
+    /// <summary>A module buffer a training step may write in place: named module state that does not require grad, seen whole (not a view).</summary>
+    private bool IsWritableState(Tensor t)
+    {
+        if (!AllowStateWrites || t.RequiresGrad || t.IsView) return false;
+        if (!_stateNames.ContainsKey(t) && _listState is not null) _stateNames = _listState();
+        return _stateNames.ContainsKey(t);
+    }
 
     private GraphValue[] ValuesOf(ReadOnlySpan<Tensor> inputs)
     {

@@ -139,6 +139,7 @@ public sealed partial class Trainer
             var targets = new Tensor[train.TargetCount];
             if (!OptimizerHoldsModelParameters()) BuildAndAdoptParameters(train, inputs);
             hooks.TrainBegin();
+            BeginCompiledSteps(perSample, weights, train.InputCount, train.TargetCount);
             if (InitialEpoch < 0) throw new KilnException($"Fit: a callback set InitialEpoch to {InitialEpoch}; epochs are numbered from 0");
             var logs = new Dictionary<string, double>(StringComparer.Ordinal);
             Dictionary<string, double> epochLogs = new(StringComparer.Ordinal);
@@ -150,7 +151,7 @@ public sealed partial class Trainer
                 progress?.Epoch(epoch, epochs);
                 hooks.EpochBegin(epoch);
                 progress?.Start(train.BatchCount);
-                var (batches, samples) = TrainEpoch(epoch, train, inputs, targets, logs, hooks, progress, perSample, weights);
+                var (batches, samples) = TrainEpoch(epoch, train, inputs, targets, logs, hooks, progress, perSample, weights, verbose);
 
                 epochLogs = new Dictionary<string, double>(logs, StringComparer.Ordinal);
                 if (validation is not null)
@@ -166,6 +167,7 @@ public sealed partial class Trainer
         }
         finally
         {
+            EndCompiledSteps();
             modes.Restore();
         }
     }
@@ -177,7 +179,7 @@ public sealed partial class Trainer
     /// <see cref="StopTraining"/>. Returns the batches and samples seen.
     /// </summary>
     private (int Batches, long Samples) TrainEpoch(int epoch, BatchSource train, Tensor[] inputs, Tensor[] targets, Dictionary<string, double> logs,
-        CallbackList hooks, ProgressBar? progress, Loss? perSample, ClassWeights? weights)
+        CallbackList hooks, ProgressBar? progress, Loss? perSample, ClassWeights? weights, int verbose)
     {
         double lossSum = 0;
         long samples = 0;
@@ -195,13 +197,17 @@ public sealed partial class Trainer
                     using var scope = Engine.Scope();
                     n = train.Load(inputs, targets);
                     Model.Train();
-                    var outputs = Forward(inputs);
-                    var value = BatchLoss(outputs, targets, n, perSample, weights);
-                    Optimizer.ZeroGrad();
-                    value.Backward();
-                    Optimizer.Step();
-                    loss = value.Item();
-                    UpdateMetrics(outputs, targets);
+                    if (CompiledStep(inputs, targets, verbose) is { } compiled) loss = compiled;
+                    else
+                    {
+                        var outputs = Forward(inputs);
+                        var value = BatchLoss(outputs, targets, n, perSample, weights);
+                        Optimizer.ZeroGrad();
+                        value.Backward();
+                        Optimizer.Step();
+                        loss = value.Item();
+                        UpdateMetrics(outputs, targets);
+                    }
                 }
                 catch (KilnShapeException e)
                 {

@@ -24,4 +24,10 @@ internal interface ITraceRecorder
 
     /// <summary><paramref name="what"/> (Rand, Randn, ...) is about to draw from the random stream.</summary>
     void DrawingRandom(string what);
+
+    /// <summary>
+    /// A draw the recorder allowed has filled <paramref name="result"/>: recorded as a node of
+    /// <paramref name="op"/> (a <see cref="OpDef.IsRandom"/> op that draws again at every replay).
+    /// </summary>
+    void RecordRandom(OpDef op, OpAttributes attributes, Tensor result);
 }

@@ -29,6 +29,12 @@ internal abstract class OpDef
     /// </summary>
     public virtual bool IsPortable => true;
 
+    /// <summary>
+    /// True for ops that draw from the global random stream when they run (a traced Rand): every run gives
+    /// new values and advances the stream, so passes never fold, merge or remove them.
+    /// </summary>
+    public virtual bool IsRandom => false;
+
     /// <summary>Whether backward reads the inputs' values (so an in-place change of one after the call is an error).</summary>
     public virtual bool BackwardReadsInputs => true;
 

@@ -148,6 +148,49 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>
+    /// One optimization step with gradients given by parameter index (numbered across groups in order,
+    /// as in the state dict) instead of read from <see cref="Tensor.Grad"/>; a null gradient skips its
+    /// parameter, as a null Grad does in <see cref="Step"/>. The same fused update runs, with each group's
+    /// hyper-parameters read now (so a learning-rate schedule takes effect); it allocates nothing once
+    /// every parameter has its state. Compiled training steps call it with their gradient buffers.
+    /// </summary>
+    internal void StepWith(ReadOnlySpan<Tensor?> gradients)
+    {
+        ThrowIfDisposed();
+        int index = 0;
+        for (int gi = 0; gi < _groups.Count; gi++)
+        {
+            var group = _groups[gi];
+            if (GroupProblem(group) is { } problem) throw new KilnException($"{Name}.Step(): parameter group {gi}: {problem}");
+            var parameters = group.Params;
+            for (int k = 0; k < parameters.Count; k++)
+            {
+                int i = index++;
+                if (i >= gradients.Length || gradients[i] is not { } grad) continue;
+                var p = parameters[k];
+                var g = CheckedGradient(p, grad, i);
+                try
+                {
+                    Update(group, p, g, StateOf(p, i));
+                    p.BumpVersion();
+                }
+                finally
+                {
+                    if (!ReferenceEquals(g, grad)) g.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>Every parameter of every group, numbered across groups in order (the indices <see cref="StepWith"/> takes).</summary>
+    internal Tensor[] AllParameters()
+    {
+        var all = new List<Tensor>();
+        foreach (var group in _groups) all.AddRange(group.Params);
+        return all.ToArray();
+    }
+
+    /// <summary>
     /// The state of this optimizer as PyTorch lays it out: each group's hyper-parameters and parameter
     /// indices (numbered across groups in order), and each parameter's state tensors by index ("step" as
     /// a float32 scalar, the buffers as views of the live state tensors, as PyTorch returns them: save or
@@ -260,15 +303,15 @@ public abstract class Optimizer : IDisposable
 
     private Tensor CheckedGradient(Tensor p, Tensor grad, int index)
     {
-        string which = $"parameter {index} ({p.Shape} {p.DType.Name()})";
+        string Which() => $"parameter {index} ({p.Shape} {p.DType.Name()})";
         if (p.IsDisposed) throw new KilnException($"{Name}.Step(): parameter {index} was disposed");
-        if (grad.IsDisposed) throw new KilnException($"{Name}.Step(): the gradient of {which} was disposed");
+        if (grad.IsDisposed) throw new KilnException($"{Name}.Step(): the gradient of {Which()} was disposed");
         if (!p.IsContiguous)
-            throw new KilnException($"{Name}.Step(): {which} is no longer contiguous (strides [{string.Join(", ", p.Strides)}]); optimizers update contiguous parameters");
+            throw new KilnException($"{Name}.Step(): {Which()} is no longer contiguous (strides [{string.Join(", ", p.Strides)}]); optimizers update contiguous parameters");
         if (!grad.Shape.Equals(p.Shape))
-            throw new KilnException($"{Name}.Step(): the gradient of {which} has shape {grad.Shape}; expected the parameter's shape");
+            throw new KilnException($"{Name}.Step(): the gradient of {Which()} has shape {grad.Shape}; expected the parameter's shape");
         if (grad.DType != p.DType)
-            throw new KilnException($"{Name}.Step(): the gradient of {which} is {grad.DType.Name()}; expected the parameter's dtype");
+            throw new KilnException($"{Name}.Step(): the gradient of {Which()} is {grad.DType.Name()}; expected the parameter's dtype");
         if (grad.IsContiguous) return grad;
         using (Engine.NoGrad()) return grad.Clone();
     }

@@ -10,10 +10,11 @@ public sealed partial class Tensor
     public static Tensor Rand(ReadOnlySpan<int> shape, DType dtype = DType.Float32)
     {
         RequireFloat("Rand", dtype);
-        TraceRecorder.Current?.DrawingRandom("Rand");
+        var recorder = TraceRecorder.Current;
+        recorder?.DrawingRandom("Rand");
         var t = Empty(shape, dtype);
-        if (dtype == DType.Float32) FillRandom<float>(t, PhiloxRandom.FloatPerCounter, PhiloxRandom.FillUniform);
-        else FillRandom<double>(t, PhiloxRandom.WidePerCounter, PhiloxRandom.FillUniform);
+        FillUniform(t);
+        recorder?.RecordRandom(RandomFillOp.Instance, new RandomFillOp.Attributes(t.ShapeArray, dtype, Normal: false), t);
         return t;
     }
 
@@ -21,11 +22,26 @@ public sealed partial class Tensor
     public static Tensor Randn(ReadOnlySpan<int> shape, DType dtype = DType.Float32)
     {
         RequireFloat("Randn", dtype);
-        TraceRecorder.Current?.DrawingRandom("Randn");
+        var recorder = TraceRecorder.Current;
+        recorder?.DrawingRandom("Randn");
         var t = Empty(shape, dtype);
-        if (dtype == DType.Float32) FillRandom<float>(t, PhiloxRandom.FloatPerCounter, PhiloxRandom.FillNormal);
-        else FillRandom<double>(t, PhiloxRandom.WidePerCounter, PhiloxRandom.FillNormal);
+        FillNormal(t);
+        recorder?.RecordRandom(RandomFillOp.Instance, new RandomFillOp.Attributes(t.ShapeArray, dtype, Normal: true), t);
         return t;
+    }
+
+    /// <summary>Fills a contiguous float tensor with uniform [0, 1) values from the stream (Rand's draw; a replayed RandomFill node's too).</summary>
+    internal static void FillUniform(Tensor t)
+    {
+        if (t.DType == DType.Float32) FillRandom<float>(t, PhiloxRandom.FloatPerCounter, PhiloxRandom.FillUniform);
+        else FillRandom<double>(t, PhiloxRandom.WidePerCounter, PhiloxRandom.FillUniform);
+    }
+
+    /// <summary>Fills a contiguous float tensor with standard normal values from the stream (Randn's draw).</summary>
+    internal static void FillNormal(Tensor t)
+    {
+        if (t.DType == DType.Float32) FillRandom<float>(t, PhiloxRandom.FloatPerCounter, PhiloxRandom.FillNormal);
+        else FillRandom<double>(t, PhiloxRandom.WidePerCounter, PhiloxRandom.FillNormal);
     }
 
     /// <summary>Uniform values in [<paramref name="low"/>, <paramref name="high"/>).</summary>
@@ -33,6 +49,7 @@ public sealed partial class Tensor
     {
         if (!(low <= high) || !double.IsFinite(high - low))
             throw new ArgumentException($"Uniform: needs finite low <= high, got [{low}, {high})");
+        TraceRecorder.Current?.DrawingRandom("Uniform"); // scaled in place after the draw: not a graph op
         var t = Rand(shape, dtype);
         Affine(t, high - low, low);
         return t;
@@ -43,6 +60,7 @@ public sealed partial class Tensor
     {
         if (!(std >= 0) || !double.IsFinite(std) || !double.IsFinite(mean))
             throw new ArgumentException($"Normal: needs a finite mean and a finite std >= 0, got mean {mean}, std {std}");
+        TraceRecorder.Current?.DrawingRandom("Normal"); // shifted in place after the draw: not a graph op
         var t = Randn(shape, dtype);
         Affine(t, std, mean);
         return t;

@@ -53,7 +53,7 @@ public sealed class BatchNormFoldingTests
         Assert.DoesNotContain("param @", text); // frozen: constants only
         foreach (var op in new[] { "Sub(", "Rsqrt(", "Mul(", "BatchNorm" }) Assert.DoesNotContain(op, text);
         Assert.Equal(2, CountOf(text, "= Conv2d("));
-        Assert.Equal(2, CountOf(text, "= Linear("));
+        Assert.Equal(2, CountOf(text, "= PrepackedLinear(")); // frozen weights are packed once
         Assert.Contains("= Conv2d(%in0, %c", text);
     }
 

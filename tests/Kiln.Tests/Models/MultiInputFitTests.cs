@@ -9,20 +9,6 @@ namespace Kiln.Tests.Models;
 [Collection(RandomStateCollection.Name)]
 public sealed class MultiInputFitTests
 {
-    /// <summary>sum = a(x0) + b(x1) and scaled = c(x1): two inputs, two outputs.</summary>
-    private sealed class TwoTowers : Module, IMultiInputModel
-    {
-        private readonly Linear _a = new(2, 1);
-        private readonly Linear _b = new(3, 1);
-        private readonly Linear _c = new(3, 2);
-
-        public int InputCount => 2;
-
-        public int OutputCount => 2;
-
-        public Tensor[] Forward(IReadOnlyList<Tensor> inputs) => [_a.Call(inputs[0]) + _b.Call(inputs[1]), _c.Call(inputs[1])];
-    }
-
     private static (TwoTowers Model, Tensor[] X, Tensor[] Y) Problem()
     {
         Engine.ManualSeed(21);

@@ -22,12 +22,12 @@ internal sealed class CommonSubexpressionElimination : GraphPass
         foreach (var node in graph.Nodes)
         {
             for (int i = 0; i < node.Inputs.Length; i++) node.Inputs[i] = Resolve(replaced, node.Inputs[i]);
-            if (seen.TryGetValue(node, out var earlier))
+            if (!node.Op.IsRandom && seen.TryGetValue(node, out var earlier))
             {
                 replaced[node.Output] = earlier;
                 continue;
             }
-            seen.Add(node, node.Output);
+            if (!node.Op.IsRandom) seen.Add(node, node.Output);
             kept.Add(node);
         }
         bool changed = replaced.Count > 0;

@@ -39,6 +39,7 @@ internal sealed class ConstantFolding : GraphPass
 
     private static bool Foldable(GraphNode node)
     {
+        if (node.Op.IsRandom) return false;
         long inputElements = 0;
         foreach (var input in node.Inputs)
         {

@@ -16,7 +16,8 @@ internal sealed class DeadCodeElimination : GraphPass
         for (int i = graph.Nodes.Count - 1; i >= 0; i--)
         {
             var node = graph.Nodes[i];
-            if (!live.Contains(node.Output)) continue;
+            // A random draw stays even when unused: it advances the random stream, as the eager code did.
+            if (!live.Contains(node.Output) && !node.Op.IsRandom) continue;
             kept.Add(node);
             foreach (var input in node.Inputs) live.Add(input);
         }

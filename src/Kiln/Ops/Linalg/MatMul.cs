@@ -91,6 +91,7 @@ namespace Kiln.Ops
 
         public override void Forward(ReadOnlySpan<Tensor> inputs, Attributes at, Tensor output)
         {
+            if (TryMatrixProduct(inputs[0], inputs[1], at, output)) return;
             var g = Measure([TensorSpec.Of(inputs[0]), TensorSpec.Of(inputs[1])], at);
             if (output.NumElements == 0) return;
             if (!output.IsContiguous)
@@ -102,6 +103,29 @@ namespace Kiln.Ops
             }
             if (output.DType == DType.Float32) Run<float>(inputs[0], inputs[1], at, g, output);
             else Run<double>(inputs[0], inputs[1], at, g, output);
+        }
+
+        /// <summary>
+        /// The product of two matrices GEMM reads in place (the case of every Linear layer's backward),
+        /// without measuring a batch geometry: nothing is allocated, so a replayed training step stays
+        /// allocation-free. The same GEMM call as the general path, so the same bits.
+        /// </summary>
+        private static unsafe bool TryMatrixProduct(Tensor a, Tensor b, Attributes at, Tensor output)
+        {
+            if (a.Rank != 2 || b.Rank != 2 || output.Rank != 2 || !output.IsContiguous || output.NumElements == 0 || a.DType != b.DType) return false;
+            var (aShape, bShape) = (a.ShapeArray, b.ShapeArray);
+            int m = at.TransposeA ? aShape[1] : aShape[0], k = at.TransposeA ? aShape[0] : aShape[1];
+            int n = at.TransposeB ? bShape[0] : bShape[1];
+            if (k == 0) return false;
+            var g = new Geometry([], m, n, k, output.ShapeArray);
+            if (!Operand(a, at.TransposeA, true, g, out var aTrans, out var lda) || !Operand(b, at.TransposeB, false, g, out var bTrans, out var ldb)) return false;
+            nint zero = 0;
+            if (output.DType == DType.Float32)
+                GemmKernel.MultiplyBatched(1, aTrans, bTrans, m, n, k, a.Pointer<float>(), &zero, lda, b.Pointer<float>(), &zero, ldb, output.Pointer<float>(), (nint)m * n, n, default(float));
+            else if (output.DType == DType.Float64)
+                GemmKernel.MultiplyBatched(1, aTrans, bTrans, m, n, k, a.Pointer<double>(), &zero, lda, b.Pointer<double>(), &zero, ldb, output.Pointer<double>(), (nint)m * n, n, default(double));
+            else return false;
+            return true;
         }
 
         /// <summary>

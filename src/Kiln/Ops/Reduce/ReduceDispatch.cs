@@ -14,7 +14,29 @@ internal static unsafe class ReduceDispatch
     /// The kernel layout for reducing <paramref name="x"/> into <paramref name="y"/> (which has the
     /// reduction's output shape). <paramref name="reorder"/>: see <see cref="ReduceLayout.Create"/>.
     /// </summary>
+    /// <summary>One remembered layout, found by the identity of the (never changing) shape and stride arrays it was made from.</summary>
+    private readonly record struct CachedLayout(int[] Shape, int[] InStrides, int[] OutStrides, ReduceAttributes Attributes, bool Reorder, ReduceLayout Layout);
+
+    // A compiled graph reduces the same tensors at every replay: the layouts of the last few reductions on
+    // this thread are kept, so a replay makes none (and allocates nothing).
+    [ThreadStatic] private static CachedLayout[]? _layouts;
+    [ThreadStatic] private static int _nextLayout;
+
     internal static ReduceLayout Layout(Tensor x, ReduceAttributes a, Tensor y, bool reorder)
+    {
+        var cache = _layouts ??= new CachedLayout[16];
+        var (shape, inStrides, outStrides) = (x.ShapeArray, x.StridesArray, y.StridesArray);
+        foreach (var c in cache)
+            if (c.Layout is not null && ReferenceEquals(c.Shape, shape) && ReferenceEquals(c.InStrides, inStrides)
+                && ReferenceEquals(c.OutStrides, outStrides) && ReferenceEquals(c.Attributes, a) && c.Reorder == reorder)
+                return c.Layout;
+        var layout = CreateLayout(x, a, y, reorder);
+        cache[_nextLayout] = new CachedLayout(shape, inStrides, outStrides, a, reorder, layout);
+        _nextLayout = (_nextLayout + 1) % cache.Length;
+        return layout;
+    }
+
+    private static ReduceLayout CreateLayout(Tensor x, ReduceAttributes a, Tensor y, bool reorder)
     {
         int rank = x.Rank;
         var reduced = new bool[rank];
