@@ -7,7 +7,7 @@ namespace Kiln.Bench.Workloads;
 /// 784-256-128-10 (ReLU) on [N,784] and the Fashion-MNIST CNN (conv 5×5 32 same + ReLU, maxpool 2,
 /// conv 5×5 64 same + ReLU, maxpool 2, dense 1024 + ReLU, dropout 0.4, dense 10) on [N,1,28,28], in
 /// eval mode. Each runs eager ("kiln": <c>model.Call</c> without a tape, in a scope) and compiled
-/// ("kiln-compiled": <c>Engine.Compile(model)</c> replayed with <c>CallInto</c> a preallocated
+/// ("kiln-compiled": <c>Engine.Compile(model, new CompileOptions { FreezeParameters = true })</c>, as TorchScript is frozen, replayed with <c>CallInto</c> a preallocated
 /// output, so a call allocates nothing). bench/peers/torch_bench.py and ort_bench.js run the same
 /// names as PyTorch eager, TorchScript and ONNX Runtime.
 /// </summary>
@@ -57,7 +57,7 @@ internal static class InferenceWorkloads
             }, [x, .. model.Parameters()]);
         }
         var output = Tensor.Zeros([batch, 10]);
-        var function = Engine.Compile(model);
+        var function = Engine.Compile(model, new Kiln.Compile.CompileOptions { FreezeParameters = true });
         return new PreparedCall(() => function.CallInto(x, output), [function, x, output, .. model.Parameters()]);
     }
 }
