@@ -32,6 +32,8 @@ for round in $(seq 1 "$rounds"); do
     # autograd and kernels costs a third of it (measured: MLP batch 64, 31-41k images/s with tiering,
     # 56-57k without). The sample sets the same in its project file.
     DOTNET_TieredCompilation=0 KILN_NUM_THREADS="$threads" dotnet bench/Kiln.Bench/bin/Release/net10.0/Kiln.Bench.dll train "${args[@]}" >> "$raw"
+    echo "round $round: $w kiln compiled" >&2
+    DOTNET_TieredCompilation=0 KILN_NUM_THREADS="$threads" dotnet bench/Kiln.Bench/bin/Release/net10.0/Kiln.Bench.dll train "${args[@]}" --compiled >> "$raw"
     echo "round $round: $w torch" >&2
     /usr/bin/python3 bench/peers/torch_train.py --threads "$threads" "${args[@]}" >> "$raw" || echo "PyTorch run failed" >&2
   done

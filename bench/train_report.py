@@ -16,11 +16,12 @@ def main(path):
             r = json.loads(line)
             if r.get("type") == "train":
                 runs.setdefault((r["workload"], r["impl"]), []).append(r)
-    print("| workload | Kiln images/s | PyTorch images/s | Kiln/PyTorch | Kiln peak RSS MB | PyTorch peak RSS MB | RSS ratio | "
+    print("| workload | Kiln images/s | Kiln compiled images/s | PyTorch images/s | Kiln/PyTorch | Kiln compiled/PyTorch | Kiln peak RSS MB | PyTorch peak RSS MB | RSS ratio | "
           "Kiln s to target | PyTorch s to target | time ratio | Kiln last test acc | PyTorch last test acc |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for workload in ("mlp-b64", "mlp-b256", "cnn-b64"):
         k, t = runs.get((workload, "kiln"), []), runs.get((workload, "torch"), [])
+        c = runs.get((workload, "kiln-compiled"), [])
         if not k and not t:
             continue
 
@@ -46,7 +47,8 @@ def main(path):
             return "—" if a is None or b is None or b == 0 else f"{a / b:.2f}"
 
         kr, tr, kt, tt = rate(k), rate(t), to_target(k), to_target(t)
-        print(f"| {workload} | {fmt(kr)} | {fmt(tr)} | {ratio(kr, tr)} | {fmt(rss(k))} | {fmt(rss(t))} | {ratio(rss(k), rss(t))} | "
+        cr = rate(c)
+        print(f"| {workload} | {fmt(kr)} | {fmt(cr)} | {fmt(tr)} | {ratio(kr, tr)} | {ratio(cr, tr)} | {fmt(rss(k))} | {fmt(rss(t))} | {ratio(rss(k), rss(t))} | "
               f"{fmt(kt, '{:.1f}')} | {fmt(tt, '{:.1f}')} | {ratio(kt, tt)} | {fmt(acc(k), '{:.4f}')} | {fmt(acc(t), '{:.4f}')} |")
     print()
     print("images/s: median over every full training epoch of every round (evaluation excluded); peak RSS of each process; "

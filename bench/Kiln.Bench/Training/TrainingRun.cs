@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Kiln.Data;
+using Kiln.Models;
 using Kiln.NN;
 using Kiln.Optim;
 
@@ -17,14 +18,16 @@ internal static class TrainingRun
     internal static readonly string[] Workloads = ["mlp-b64", "mlp-b256", "cnn-b64"];
 
     internal const string Usage = """
-        Kiln.Bench train --workload mlp-b64|mlp-b256|cnn-b64 [--epochs N] [--target ACC] [--seed N] [--data DIR]
-            Trains one workload at KILN_NUM_THREADS threads and prints one JSON line.
+        Kiln.Bench train --workload mlp-b64|mlp-b256|cnn-b64 [--epochs N] [--target ACC] [--seed N] [--data DIR] [--compiled]
+            Trains one workload at KILN_NUM_THREADS threads and prints one JSON line. --compiled runs each
+            step through Engine.CompileStep (forward, backward and Adam replayed from one plan) instead of eagerly.
         """;
 
     internal static int Run(string[] args)
     {
         string? workload = null, data = null;
         int epochs = 1, seed = 0;
+        bool compiled = false;
         double? target = null;
         for (int i = 0; i < args.Length; i++)
         {
@@ -36,6 +39,7 @@ internal static class TrainingRun
                 case "--target": target = double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--seed": seed = int.Parse(Value()); break;
                 case "--data": data = Value(); break;
+                case "--compiled": compiled = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -49,6 +53,7 @@ internal static class TrainingRun
         using var optimizer = new Adam(model.Parameters(), lr: 1e-3);
         var train = new TensorDataset(dataset.TrainImages, dataset.TrainLabels);
         var loader = new DataLoader(train, batchSize: batch, shuffle: true, seed: (ulong)seed);
+        using var step = compiled ? Engine.CompileStep(model, Losses.CrossEntropy, optimizer) : null;
 
         var results = new List<Dictionary<string, object>>();
         double wall = 0;
@@ -61,6 +66,11 @@ internal static class TrainingRun
             foreach (var (x, y) in loader)
             {
                 using var scope = Engine.Scope();
+                if (step is not null)
+                {
+                    lossSum += step.Step(x, y).Item() * y.NumElements;
+                    continue;
+                }
                 var loss = F.CrossEntropy(model.Call(x), y);
                 optimizer.ZeroGrad();
                 loss.Backward();
@@ -85,7 +95,7 @@ internal static class TrainingRun
 
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
         {
-            ["type"] = "train", ["impl"] = "kiln", ["workload"] = workload, ["threads"] = KilnThreads(), ["batch"] = batch,
+            ["type"] = "train", ["impl"] = compiled ? "kiln-compiled" : "kiln", ["workload"] = workload, ["threads"] = KilnThreads(), ["batch"] = batch,
             ["epochs"] = results, ["seconds_to_target"] = reached, ["target"] = target,
             ["peak_rss_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         }));
