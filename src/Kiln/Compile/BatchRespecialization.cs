@@ -33,17 +33,12 @@ internal static class BatchRespecialization
     /// <summary>Whether a trace at <paramref name="batch"/> can serve other batch sizes: not at 1, where a dimension of size 1 cannot be told from the batch.</summary>
     internal static bool CanRespecialize(int batch) => batch > 1;
 
-    /// <summary>A copy of <paramref name="graph"/> that owns copies of its constants (the template later batch sizes are made from).</summary>
-    internal static Graph Template(Graph graph) => Copy(graph, traced: 0, batch: 0, borrowConstants: false);
-
     /// <summary>
-    /// <paramref name="template"/> (traced at <paramref name="traced"/>) for inputs of batch size
-    /// <paramref name="batch"/>: new values with re-inferred specs, the template's constants borrowed.
+    /// <paramref name="source"/> (traced at <paramref name="traced"/>) for inputs of batch size
+    /// <paramref name="batch"/>: new values with re-inferred specs, constants sharing the source's memory
+    /// as <see cref="Graph.Copy"/> does.
     /// </summary>
-    internal static Graph Respecialize(Graph template, int traced, int batch)
-        => Copy(template, traced, batch, borrowConstants: true);
-
-    private static Graph Copy(Graph source, int traced, int batch, bool borrowConstants)
+    internal static Graph Respecialize(Graph source, int traced, int batch)
     {
         bool resize = traced != batch;
         var graph = new Graph(source.Name);
@@ -57,22 +52,7 @@ internal static class BatchRespecialization
             follows.Add(copy);
         }
         foreach (var p in source.Parameters) map[p] = graph.AddParameter(p.Name!, p.Data!);
-        foreach (var c in source.Constants)
-        {
-            GraphValue copy;
-            if (borrowConstants)
-            {
-                copy = new GraphValue(ValueKind.Constant, c.Spec, c.Name, c.Data) { Dense = true, Borrowed = true };
-                graph.Constants.Add(copy);
-            }
-            else
-            {
-                var data = Tensor.Empty(c.Data!.ShapeArray, c.Data.DType).DetachFromScope();
-                Dispatcher.CopyInto(c.Data, data);
-                copy = graph.AddConstant(data, c.Name);
-            }
-            map[c] = copy;
-        }
+        foreach (var c in source.Constants) map[c] = graph.AddSharedConstant(c);
         foreach (var node in source.Nodes)
         {
             var inputs = new GraphValue[node.Inputs.Length];

@@ -354,16 +354,12 @@ public sealed class CompiledFunction : IDisposable
 
         var graph = tracer.Graph;
         var signature = TraceSignature.Of(arguments, grad, training);
-        Action<Graph>? keepTemplate = null;
-        if (_options.DynamicBatch)
-        {
-            int batch = BatchRespecialization.BatchOf(_name, arguments);
-            if (BatchRespecialization.CanRespecialize(batch))
-                keepTemplate = portable => AddTemplate(signature, BatchRespecialization.Template(portable), batch);
-        }
-        var (portable, executed) = PassPipeline.Optimize(graph, _options, KilnEnvironment.DumpGraphDirectory, keepTemplate);
+        int batch = _options.DynamicBatch ? BatchRespecialization.BatchOf(_name, arguments) : 0;
+        var (portable, executed) = PassPipeline.Optimize(graph, _options, KilnEnvironment.DumpGraphDirectory);
         var compiled = new CompiledGraph(signature, portable, executed);
         _ = compiled.Executor;
+        // Later batch sizes are made from the portable graph; the template's own copy outlives this signature.
+        if (_options.DynamicBatch && BatchRespecialization.CanRespecialize(batch)) AddTemplate(signature, portable.Copy(), batch);
         Add(compiled);
         TraceCount++;
         return eager;

@@ -91,8 +91,7 @@ internal sealed class Graph
         var map = new Dictionary<GraphValue, GraphValue>(ReferenceEqualityComparer.Instance);
         foreach (var v in Inputs) copy.Inputs.Add(map[v] = new GraphValue(ValueKind.Input, v.Spec) { Dense = v.Dense });
         foreach (var p in Parameters) copy.Parameters.Add(map[p] = new GraphValue(ValueKind.Parameter, p.Spec, p.Name, p.Data) { Dense = p.Dense });
-        foreach (var c in Constants)
-            copy.Constants.Add(map[c] = new GraphValue(ValueKind.Constant, c.Spec, c.Name, c.Data!.Detach().DetachFromScope()) { Dense = true });
+        foreach (var c in Constants) map[c] = copy.AddSharedConstant(c);
         foreach (var node in Nodes)
         {
             var inputs = new GraphValue[node.Inputs.Length];
@@ -103,11 +102,21 @@ internal sealed class Graph
         return copy;
     }
 
+    /// <summary>
+    /// Adds a constant that shares <paramref name="constant"/>'s memory (of another graph) through a
+    /// tensor of its own, so each graph releases its own (constants are never written).
+    /// </summary>
+    internal GraphValue AddSharedConstant(GraphValue constant)
+    {
+        var value = new GraphValue(ValueKind.Constant, constant.Spec, constant.Name, constant.Data!.Detach().DetachFromScope()) { Dense = true };
+        Constants.Add(value);
+        return value;
+    }
+
     /// <summary>Releases the constants' memory (the compiled function that owned the graph is done with it).</summary>
     internal void DisposeConstants()
     {
-        foreach (var c in Constants)
-            if (!c.Borrowed) c.Data?.Dispose();
+        foreach (var c in Constants) c.Data?.Dispose();
     }
 
     /// <summary>Strides exactly those of a dense row-major tensor of its shape.</summary>

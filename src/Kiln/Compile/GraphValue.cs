@@ -36,11 +36,5 @@ internal sealed class GraphValue
     /// </summary>
     internal bool Dense { get; init; }
 
-    /// <summary>
-    /// True for a constant whose tensor another graph owns (a graph re-specialized for a new batch size
-    /// shares its template's constants): removing or disposing this graph leaves the tensor alone.
-    /// </summary>
-    internal bool Borrowed { get; init; }
-
     internal bool IsView => Producer is { Op.IsView: true };
 }

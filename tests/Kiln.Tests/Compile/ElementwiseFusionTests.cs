@@ -153,9 +153,9 @@ public sealed class ElementwiseFusionTests
         try
         {
             var graph = CompileAssert.Trace(t => [(t[0] * 2.0).Relu()], Random(13, DType.Float32, 3, 4));
-            string? portable = null;
             var options = new CompileOptions();
-            var (_, executed) = PassPipeline.Optimize(graph, options, directory, g => portable = g.ToString());
+            var (portableGraph, executed) = PassPipeline.Optimize(graph, options, directory);
+            var portable = portableGraph.ToString();
             executed.DisposeConstants();
             var files = Directory.GetFiles(directory).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
             Assert.Equal(7, files.Length);

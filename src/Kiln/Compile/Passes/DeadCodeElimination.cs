@@ -28,7 +28,7 @@ internal sealed class DeadCodeElimination : GraphPass
         graph.Constants.RemoveAll(c =>
         {
             if (live.Contains(c)) return false;
-            if (!c.Borrowed) c.Data?.Dispose();
+            c.Data?.Dispose();
             return true;
         });
         return graph.Nodes.Count + graph.Parameters.Count + graph.Constants.Count != before;

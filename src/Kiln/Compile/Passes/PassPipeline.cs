@@ -40,17 +40,15 @@ internal static class PassPipeline
         : [new GemmWeightPrepacking(), new ElementwiseFusionPass()];
 
     /// <summary>
-    /// Runs the portable passes on <paramref name="graph"/>, calls <paramref name="afterPortable"/> on
-    /// it, then runs the lowering passes on a copy. Returns the portable graph (<paramref name="graph"/>
-    /// itself) and the graph to execute; the dump files of both are numbered as one run.
+    /// Runs the portable passes on <paramref name="graph"/>, then the lowering passes on a copy. Returns
+    /// the portable graph (<paramref name="graph"/> itself) and the graph to execute; the dump files of
+    /// both are numbered as one run.
     /// </summary>
-    internal static (Graph Portable, Graph Executed) Optimize(Graph graph, CompileOptions options, string? dumpDirectory,
-        Action<Graph>? afterPortable = null)
+    internal static (Graph Portable, Graph Executed) Optimize(Graph graph, CompileOptions options, string? dumpDirectory)
     {
         int serial = NextSerial(dumpDirectory);
         var portable = Portable(options);
         Run(graph, portable, dumpDirectory, serial, firstStep: 0, "tracing", "Trace");
-        afterPortable?.Invoke(graph);
         var lowering = Lowering(options);
         if (lowering.Length == 0) return (graph, graph);
         var lowered = graph.Copy();

@@ -10,10 +10,6 @@ namespace Kiln.Ops;
 /// </summary>
 internal static unsafe class ReduceDispatch
 {
-    /// <summary>
-    /// The kernel layout for reducing <paramref name="x"/> into <paramref name="y"/> (which has the
-    /// reduction's output shape). <paramref name="reorder"/>: see <see cref="ReduceLayout.Create"/>.
-    /// </summary>
     /// <summary>One remembered layout, found by the identity of the (never changing) shape and stride arrays it was made from.</summary>
     private readonly record struct CachedLayout(int[] Shape, int[] InStrides, int[] OutStrides, ReduceAttributes Attributes, bool Reorder, ReduceLayout Layout);
 
@@ -22,6 +18,10 @@ internal static unsafe class ReduceDispatch
     [ThreadStatic] private static CachedLayout[]? _layouts;
     [ThreadStatic] private static int _nextLayout;
 
+    /// <summary>
+    /// The kernel layout for reducing <paramref name="x"/> into <paramref name="y"/> (which has the
+    /// reduction's output shape). <paramref name="reorder"/>: see <see cref="ReduceLayout.Create"/>.
+    /// </summary>
     internal static ReduceLayout Layout(Tensor x, ReduceAttributes a, Tensor y, bool reorder)
     {
         var cache = _layouts ??= new CachedLayout[16];
