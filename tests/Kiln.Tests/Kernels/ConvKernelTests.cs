@@ -331,6 +331,76 @@ public sealed unsafe class ConvKernelTests
         }
     }
 
+    /// <summary>
+    /// Batches smaller than the pool: the implicit-GEMM forward pass cuts an image into more, shorter
+    /// runs of row tiles, and the unfolding path shares bands of output rows over the threads. Odd
+    /// channel counts and sizes, with a bias; the bits are the same on the calling thread alone and on
+    /// 1, 2 and 3 threads, and match the textbook sums.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 32, 14, 14, 64, 5, 2)]
+    [InlineData(1, 9, 7, 11, 17, 3, 1)]
+    [InlineData(2, 13, 5, 9, 9, 5, 2)]
+    [InlineData(1, 1, 28, 28, 32, 5, 2)]
+    [InlineData(1, 3, 9, 13, 7, 3, 1)]
+    [InlineData(2, 2, 11, 6, 5, 3, 0)]
+    [InlineData(1, 2, 1, 5, 3, 1, 0)]
+    public void ConvKernel_forward_of_fewer_images_than_threads_matches_naive_sums_with_identical_bits(int batch, int channels, int size, int width, int outChannels, int kernel, int pad)
+    {
+        var g = new ConvGeometry(batch, channels, size, width, outChannels, 1, kernel, kernel, 1, 1, pad, pad, 1, 1,
+            size + 2 * pad - kernel + 1, width + 2 * pad - kernel + 1);
+        if (ImplicitGemmConvKernel.IsAccelerated) Assert.Equal(g.PatchSize >= 64, ImplicitGemmConvKernel.SupportsForward(g));
+        var rng = new Random(batch * 1000 + channels * 10 + kernel);
+        var x = Array.ConvertAll(Random(rng, batch * channels * size * width), v => (float)v);
+        var w = Array.ConvertAll(Random(rng, outChannels * channels * kernel * kernel), v => (float)v);
+        var bias = Array.ConvertAll(Random(rng, outChannels), v => (float)v);
+        var expected = new double[batch * outChannels * g.OutArea];
+        for (int n = 0; n < batch; n++)
+        for (int o = 0; o < outChannels; o++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        {
+            double sum = bias[o];
+            for (int c = 0; c < channels; c++)
+            for (int ky = 0; ky < kernel; ky++)
+            for (int kx = 0; kx < kernel; kx++)
+            {
+                int iy = oy - pad + ky, ix = ox - pad + kx;
+                if (iy >= 0 && iy < size && ix >= 0 && ix < width) sum += (double)x[XAt(g, n, c, iy, ix)] * w[WAt(g, o, c, ky, kx)];
+            }
+            expected[YAt(g, n, o, oy, ox)] = sum;
+        }
+        float[] Run(WorkerPool? pool)
+        {
+            var y = new float[expected.Length];
+            Array.Fill(y, float.NaN);
+            fixed (float* px = x, pw = w, pb = bias, py = y) ConvKernel.Forward(g, px, pw, pb, py, pool);
+            return y;
+        }
+        var alone = Run(null);
+        TestTensors.AssertClose(expected, Array.ConvertAll(alone, v => (double)v), 1e-4, 1e-4, $"forward {g}");
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            var y = Run(pool);
+            for (int i = 0; i < y.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                    $"{g}, {threads} threads: output {i} is {y[i]:R}, the calling thread alone gave {alone[i]:R}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 33, 2, 4)]
+    [InlineData(1, 33, 3, 3)]
+    [InlineData(2, 33, 2, 3)]
+    [InlineData(1, 7, 2, 2)]
+    [InlineData(1, 1, 2, 1)]
+    [InlineData(3, 10, 2, 2)]
+    [InlineData(64, 33, 2, 3)]
+    [InlineData(1, 33, 1, 3)]
+    public void Implicit_gemm_forward_cuts_small_batches_into_items_that_share_evenly(int batch, int tiles, int threads, int perImage)
+        => Assert.Equal(perImage, ImplicitGemmConvKernel.ChunksPerImage(batch, tiles, threads));
+
     /// <summary>All three float32 passes of <paramref name="g"/> against the double-precision textbook sums; returns the results.</summary>
     private static (float[] Y, float[] Dx, float[] Dw) CheckImplicitAgainstNaive(ConvGeometry g, Random rng, WorkerPool? pool)
     {

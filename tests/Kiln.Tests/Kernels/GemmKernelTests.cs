@@ -199,6 +199,25 @@ public sealed unsafe class GemmKernelTests
     }
 
     [Fact]
+    public void Gemm_of_one_row_with_prepacked_b_gives_the_unpacked_bits_on_any_thread_count()
+    {
+        // The row path reads the row in place; odd widths leave a partial last panel, the widest crosses
+        // the threading threshold and several KC blocks.
+        var pools = new WorkerPool?[] { null, new WorkerPool(1), new WorkerPool(2), new WorkerPool(3) };
+        try
+        {
+            foreach (var (n, k) in new[] { (1, 1), (15, 7), (17, 257), (100, 33), (64, 600), (1029, 2100) })
+                foreach (var beta in new[] { 0f, 1f })
+                    foreach (var pool in pools)
+                        CheckPackedSameBits(1, n, k, false, true, beta, GemmTier.Vector256, pool, seed: n + k);
+        }
+        finally
+        {
+            foreach (var pool in pools) pool?.Dispose();
+        }
+    }
+
+    [Fact]
     public void Gemm_of_one_row_gives_the_bits_of_that_row_in_a_taller_product()
     {
         // One row runs the row form of the microkernel; as the first row of 7 it runs in a full tile.

@@ -68,11 +68,16 @@ internal static unsafe class GemmKernel
     /// <summary>
     /// C = op(A)·B + beta·C with B packed beforehand (m×B.N, inner dimension B.K), on B's microkernel
     /// family; the same bits as <see cref="Multiply(bool, bool, int, int, int, float*, int, float*, int, float*, int, float, GemmTier, WorkerPool?)"/>
-    /// on the unpacked B with that tier and pool.
+    /// on the unpacked B with that tier and pool. A single row (batch-1 inference) goes to <see cref="PackedRowProduct"/>.
     /// </summary>
     internal static void MultiplyPacked(bool transA, int m, float* a, int lda, PackedGemmMatrix b, float* c, int ldc, float beta, WorkerPool? pool)
     {
         CheckSizes(m, b.N, b.K);
+        if (PackedRowProduct.Supports(transA, m, b, beta))
+        {
+            PackedRowProduct.Multiply(a, b, c, beta == 1f, pool);
+            return;
+        }
         var opA = new GemmOperand<float>(a, lda, transA);
         var none = new GemmOperand<float>(null, 0, false);
         switch (b.Tier)

@@ -78,6 +78,7 @@ internal enum ConvScratchSlot
     TapOffsets,
     PositionOffsets,
     PackedWeights,
+    WeightsSourceOrder,
     FlippedWeights,
     PackedGrad,
     Accumulator,

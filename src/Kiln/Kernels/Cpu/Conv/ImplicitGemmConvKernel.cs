@@ -67,12 +67,27 @@ internal static unsafe class ImplicitGemmConvKernel
         float* packed = ConvScratch.Slot<float>(ConvScratchSlot.PackedWeights, (long)g.Groups * panels * NR * k);
         for (int group = 0; group < g.Groups; group++)
             PackWeights(g, weight + (nint)group * og * k, packed + (nint)group * panels * NR * k);
-        int tiles = Ceil(g.OutArea, MR), perImage = Ceil(tiles, ChunkTiles);
+        int tiles = Ceil(g.OutArea, MR), perImage = ChunksPerImage(g.Batch, tiles, pool?.ThreadCount ?? 1);
         int* ranges = TileStepRanges(g, tiles);
         var job = new ForwardJob(g, xp, hp, wp, taps, packed, ranges, perImage, bias, output);
         int count = g.Batch * perImage;
         if (pool is null) job.Run(0, count);
         else pool.For(count, 1, ref job);
+    }
+
+    /// <summary>
+    /// Work items per image: runs of at most <see cref="ChunkTiles"/> row tiles, or, where a small batch
+    /// gives too few items to share evenly (one 14×14 image is 3 items: 1 + 2 on two threads), more and
+    /// shorter runs, so that the items split into equal shares per thread. An item's outputs do not depend
+    /// on where the runs are cut, so neither do the bits.
+    /// </summary>
+    internal static int ChunksPerImage(int batch, int tiles, int threads)
+    {
+        int perImage = Ceil(tiles, ChunkTiles);
+        if (threads <= 1 || (long)batch * perImage >= 8L * threads) return perImage;
+        for (int candidate = perImage; candidate <= Math.Min(tiles, perImage * threads); candidate++)
+            if (batch * candidate % threads == 0) return candidate;
+        return perImage;
     }
 
     /// <summary>gradInput[N, C, H, W] for a stride-1 convolution: the forward pass of grad with the flipped, transposed kernel.</summary>
@@ -248,29 +263,27 @@ internal static unsafe class ImplicitGemmConvKernel
 
     /// <summary>
     /// packed[panel·k·16 + s·16 + lane] = w[(panel·16 + lane)·k + tap(s)] for the kernel-row-first step s,
-    /// zero for channels past the end: 16 output channels side by side for each tap.
+    /// zero for channels past the end: 16 output channels side by side for each tap. The channels are
+    /// transposed in the weight's own tap order (c, ky, kx) by 8×8 register blocks, then, where the orders
+    /// differ, the runs of kW taps are moved to their (ky, c, kx) place.
     /// </summary>
     private static void PackWeights(in ConvGeometry g, float* w, float* packed)
     {
         int rows = g.GroupOutChannels, k = g.PatchSize, panels = Ceil(rows, NR), kh = g.KernelHeight, kw = g.KernelWidth, cg = g.GroupChannels;
-        for (int panel = 0; panel < panels; panel++)
-        for (int lane = 0; lane < NR; lane++)
+        if (kh == 1 || cg == 1)
         {
-            int row = panel * NR + lane;
-            float* dest = packed + (nint)panel * k * NR + lane;
-            if (row >= rows)
-            {
-                for (int s = 0; s < k; s++) dest[(nint)s * NR] = 0f;
-                continue;
-            }
-            float* src = w + (nint)row * k;
-            int s1 = 0;
+            PackChannels(w, rows, k, k, packed, (long)k * NR);
+            return;
+        }
+        float* sourceOrder = ConvScratch.Slot<float>(ConvScratchSlot.WeightsSourceOrder, (long)panels * k * NR);
+        PackChannels(w, rows, k, k, sourceOrder, (long)k * NR);
+        int run = kw * NR;
+        for (int panel = 0; panel < panels; panel++)
+        {
+            float* from = sourceOrder + (nint)panel * k * NR, to = packed + (nint)panel * k * NR;
             for (int ky = 0; ky < kh; ky++)
             for (int c = 0; c < cg; c++)
-            {
-                float* from = src + (c * kh + ky) * kw;
-                for (int kx = 0; kx < kw; kx++) dest[(nint)(s1++) * NR] = from[kx];
-            }
+                new ReadOnlySpan<float>(from + (nint)(c * kh + ky) * run, run).CopyTo(new Span<float>(to + (nint)(ky * cg + c) * run, run));
         }
     }
 
