@@ -52,7 +52,7 @@ internal static unsafe class ConvKernel
             ImplicitGemmConvKernel.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output, pool);
             return;
         }
-        if (pool is not null && g.Batch < pool.ThreadCount && !g.IsPointwise && g.OutHeight > 1)
+        if (pool is not null && g.Batch > 0 && g.Batch < pool.ThreadCount && !g.IsPointwise && g.OutHeight > 1)
         {
             ForwardBands(g, input, weight, bias, output, pool);
             return;
