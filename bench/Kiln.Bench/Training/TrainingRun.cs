@@ -97,11 +97,16 @@ internal static class TrainingRun
             }
         }
 
+        var pool = Engine.MemoryStats();
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["type"] = "train", ["impl"] = compiled ? "kiln-compiled" : "kiln", ["workload"] = workload, ["threads"] = KilnThreads(), ["batch"] = batch,
             ["epochs"] = results, ["seconds_to_target"] = reached, ["target"] = target,
             ["peak_rss_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
+            // Where the memory went: tensor buffers (live at peak, cached now) and the managed heap's committed bytes.
+            ["pool_peak_mb"] = pool.PeakBytesInUse / (1024.0 * 1024.0),
+            ["pool_cached_mb"] = pool.BytesCached / (1024.0 * 1024.0),
+            ["gc_committed_mb"] = GC.GetGCMemoryInfo().TotalCommittedBytes / (1024.0 * 1024.0),
         }));
         return 0;
     }
