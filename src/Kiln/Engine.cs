@@ -135,11 +135,19 @@ public static class Engine
     /// of several inputs or outputs (<see cref="IMultiInputModel"/>) takes <c>Step(inputs, targets)</c>
     /// and its loss is the sum over the outputs. See <see cref="CompiledStep"/> for what is refused.
     /// </summary>
-    public static CompiledStep CompileStep(Module model, Loss loss, Optimizer optimizer)
+    public static CompiledStep CompileStep(Module model, Loss loss, Optimizer optimizer) => CompileStep(model, loss, optimizer, new CompileStepOptions());
+
+    /// <summary>
+    /// <see cref="CompileStep(Module, Loss, Optimizer)"/> with <paramref name="options"/>: gradient clipping
+    /// by norm or by value between the backward pass and the update, inside the compiled step.
+    /// </summary>
+    public static CompiledStep CompileStep(Module model, Loss loss, Optimizer optimizer, CompileStepOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         string name = model.GetType().Name + " step";
         if (model is IMultiInputModel multi)
         {
@@ -152,9 +160,9 @@ public static class Engine
                 Tensor total = ScalarLoss(loss(results[0], arguments[inputs]));
                 for (int k = 1; k < outputs; k++) total += ScalarLoss(loss(results[k], arguments[inputs + k]));
                 return [total];
-            }, inputs, outputs, model, optimizer);
+            }, inputs, outputs, model, optimizer, options);
         }
-        return new CompiledStep(name, arguments => [ScalarLoss(loss(model.Call(arguments[0]), arguments[1]))], 1, 1, model, optimizer);
+        return new CompiledStep(name, arguments => [ScalarLoss(loss(model.Call(arguments[0]), arguments[1]))], 1, 1, model, optimizer, options);
     }
 
     /// <summary>A loss of one value per sample ([N]) averaged, as Fit does; a scalar as it is.</summary>
