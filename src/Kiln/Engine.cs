@@ -107,6 +107,13 @@ public static class Engine
     public static CompiledFunction Load(string path) => KilnGraphFile.Load(path);
 
     /// <summary>
+    /// Loads a <c>.kiln</c> file with <paramref name="options"/>: frozen weights (folded and pre-packed for
+    /// serving) and a dynamic batch dimension (any batch size; the file saved at 2 or more). See
+    /// <see cref="KilnGraphFile.Load(string, CompileOptions)"/>.
+    /// </summary>
+    public static CompiledFunction Load(string path, CompileOptions options) => KilnGraphFile.Load(path, options);
+
+    /// <summary>
     /// Compiles <paramref name="module"/>'s forward pass with <paramref name="options"/>: frozen parameters
     /// (read once, so batch norm folds into the layer before it) and a dynamic batch dimension (a new
     /// batch size reuses the traced graph). See <see cref="Compile(Module)"/>.
