@@ -175,6 +175,17 @@ public static class Engine
     /// <summary>A loss of one value per sample ([N]) averaged, as Fit does; a scalar as it is.</summary>
     private static Tensor ScalarLoss(Tensor value) => value.Rank == 1 ? value.Mean() : value;
 
+    /// <summary>
+    /// Starts timing every op until the returned profiler is disposed (torch.profiler): eager ops and their
+    /// backward, compiled graphs' nodes, optimizer updates. <c>profiler.Table()</c> lists them by total time;
+    /// with <paramref name="recordShapes"/> each input-shape combination is its own row.
+    /// <code>
+    /// using (var profile = Engine.Profile()) step.Step(x, y);
+    /// Console.WriteLine(profile.Table());
+    /// </code>
+    /// </summary>
+    public static Profiler Profile(bool recordShapes = false) => Profiler.Start(recordShapes);
+
     /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
     public static MemoryStats MemoryStats() => MemoryPool.Stats();
 
