@@ -123,6 +123,39 @@ public sealed unsafe class GemmKernelTests
     }
 
     [Fact]
+    public void Gemm_of_few_rows_crossing_column_chunks_and_depth_blocks_matches_naive_loop_at_any_thread_count()
+    {
+        // Few rows split by column ranges: each range crosses 256-column chunks and two KC blocks, so the
+        // next block's prefetch runs over chunk and block ends; every transpose, on NaN-padded operands.
+        foreach (var (m, n, k) in new[] { (13, 600, 300), (100, 530, 270) })
+            foreach (var (transA, transB) in TransposeCombinations)
+            {
+                int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 3, ldc = n + 3;
+                var a = Padded(transA ? k : m, transA ? m : k, lda, m + n);
+                var b = Padded(transB ? n : k, transB ? k : n, ldb, n + k);
+                var start = Padded(m, n, ldc, k);
+                float[] Run(WorkerPool? pool)
+                {
+                    var c = (float[])start.Clone();
+                    fixed (float* pa = a, pb = b, pc = c)
+                        GemmKernel.Multiply(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, 0.5f, GemmKernel.BestTier, pool);
+                    return c;
+                }
+                var inline = Run(null);
+                foreach (var threads in new[] { 2, 3 })
+                {
+                    using var pool = new WorkerPool(threads);
+                    var result = Run(pool);
+                    for (int i = 0; i < inline.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(inline[i]) == BitConverter.SingleToInt32Bits(result[i]) || float.IsNaN(inline[i]) && float.IsNaN(result[i]),
+                            $"{m}x{n}x{k} transA={transA} transB={transB}, {threads} threads: element {i} is {result[i]:R}, single-threaded gave {inline[i]:R}");
+                }
+                using var three = new WorkerPool(3);
+                CheckFloat(m, n, k, transA, transB, 0.5f, GemmKernel.BestTier, three, seed: m * n + k);
+            }
+    }
+
+    [Fact]
     public void Gemm_allocates_nothing_once_its_threads_are_warm()
     {
         const int m = 200, n = 150, k = 300;
