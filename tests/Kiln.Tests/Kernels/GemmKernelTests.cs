@@ -255,6 +255,32 @@ public sealed unsafe class GemmKernelTests
                 }
     }
 
+    [Fact]
+    public void Gemm_of_a_partial_row_panel_gives_the_bits_of_those_rows_in_a_full_panel()
+    {
+        // 64 rows end in a 4-row panel and 32 in a 2-row one: those rows run the kernel's short form
+        // (or a buffered tile), and must equal the same rows computed inside full 6-row panels.
+        foreach (var rows in new[] { 4, 2, 5 })
+            foreach (var (n, k) in new[] { (48, 300), (35, 17) })
+                foreach (var tier in Enum.GetValues<GemmTier>())
+                    foreach (var beta in tier == GemmTier.Vector256 ? new[] { 0f, 1f, 0.5f } : new[] { 0f, 1f })
+                    {
+                        var a = Random(12 * k, 50);
+                        var b = Random(k * n, 51);
+                        var start = Random(12 * n, 52);
+                        var full = (float[])start.Clone();
+                        var part = (float[])start.Clone();
+                        fixed (float* pa = a, pb = b, pf = full, pp = part)
+                        {
+                            GemmKernel.Multiply(false, false, 12, n, k, pa, k, pb, n, pf, n, beta, tier, null);
+                            GemmKernel.Multiply(false, false, 6 + rows, n, k, pa, k, pb, n, pp, n, beta, tier, null);
+                        }
+                        for (int i = 0; i < (6 + rows) * n; i++)
+                            Assert.True(BitConverter.SingleToInt32Bits(full[i]) == BitConverter.SingleToInt32Bits(part[i]),
+                                $"{tier} rows={6 + rows} n={n} k={k} beta={beta}: element {i} is {part[i]:R}, in 12 rows {full[i]:R}");
+                    }
+    }
+
     /// <summary>The product with B packed first against the plain product, bit for bit, both on NaN-padded operands.</summary>
     private static void CheckPackedSameBits(int m, int n, int k, bool transA, bool transB, float beta, GemmTier tier, WorkerPool? pool, int seed)
     {

@@ -109,6 +109,66 @@ internal readonly unsafe struct Float32Vector256Kernel : IGemmMicroKernel<float>
         return true;
     }
 
+    /// <summary>
+    /// Four or two rows of <see cref="Run"/>'s tile (the remainders of the power-of-two batch sizes
+    /// 64, 256, 32, 128 over 6-row panels); other counts return false.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool RunRows(int kc, float* a, float* b, int rows, float* c, nint ldc, GemmUpdate update, float beta)
+    {
+        var betas = Vector256.Create(beta);
+        if (rows == 4)
+        {
+            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+            Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+            for (int p = 0; p < kc; p++)
+            {
+                var b0 = Vector256.Load(b);
+                var b1 = Vector256.Load(b + 8);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a[3]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+                a += 6;
+                b += 16;
+            }
+            UpdateRow(c, c00, c01, update, betas);
+            UpdateRow(c + ldc, c10, c11, update, betas);
+            UpdateRow(c + 2 * ldc, c20, c21, update, betas);
+            UpdateRow(c + 3 * ldc, c30, c31, update, betas);
+            return true;
+        }
+        if (rows == 2)
+        {
+            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+            for (int p = 0; p < kc; p++)
+            {
+                var b0 = Vector256.Load(b);
+                var b1 = Vector256.Load(b + 8);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                a += 6;
+                b += 16;
+            }
+            UpdateRow(c, c00, c01, update, betas);
+            UpdateRow(c + ldc, c10, c11, update, betas);
+            return true;
+        }
+        return false;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateRow(float* c, Vector256<float> v0, Vector256<float> v1, GemmUpdate update, Vector256<float> beta)
     {

@@ -216,7 +216,8 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// <summary>
     /// One packed A block times one packed B block into C: NR-column panels outside (the B panel stays
     /// in L1), MR-row panels inside. Partial tiles at the right and bottom edges go through a small
-    /// buffer, so the microkernel always runs a full tile. After each tile, an equal share of the lines
+    /// buffer, so the microkernel always runs a full tile, except a bottom tile whose row count the
+    /// kernel has a form for (<see cref="IGemmMicroKernel{T}.RunRows"/>). After each tile, an equal share of the lines
     /// of <paramref name="ahead"/> (the source of the next B block) is prefetched.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -242,6 +243,9 @@ internal static unsafe class GemmDriver<T, TKernel>
                 if (rows == mr && cols == nr)
                 {
                     TKernel.Run(kc, aPanel, bPanel, cTile, ldc, update, beta);
+                }
+                else if (cols == nr && TKernel.RunRows(kc, aPanel, bPanel, rows, cTile, ldc, update, beta))
+                {
                 }
                 else
                 {
