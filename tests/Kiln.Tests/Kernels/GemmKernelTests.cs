@@ -141,15 +141,7 @@ public sealed unsafe class GemmKernelTests
                         GemmKernel.Multiply(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, 0.5f, GemmKernel.BestTier, pool);
                     return c;
                 }
-                var inline = Run(null);
-                foreach (var threads in new[] { 2, 3 })
-                {
-                    using var pool = new WorkerPool(threads);
-                    var result = Run(pool);
-                    for (int i = 0; i < inline.Length; i++)
-                        Assert.True(BitConverter.SingleToInt32Bits(inline[i]) == BitConverter.SingleToInt32Bits(result[i]) || float.IsNaN(inline[i]) && float.IsNaN(result[i]),
-                            $"{m}x{n}x{k} transA={transA} transB={transB}, {threads} threads: element {i} is {result[i]:R}, single-threaded gave {inline[i]:R}");
-                }
+                AssertSameBitsAtAnyThreadCount(Run, $"{m}x{n}x{k} transA={transA} transB={transB}");
                 using var three = new WorkerPool(3);
                 CheckFloat(m, n, k, transA, transB, 0.5f, GemmKernel.BestTier, three, seed: m * n + k);
             }
@@ -219,15 +211,7 @@ public sealed unsafe class GemmKernelTests
                 }
                 return c;
             }
-            var inline = Run(null);
-            foreach (var threads in new[] { 2, 3 })
-            {
-                using var pool = new WorkerPool(threads);
-                var result = Run(pool);
-                for (int i = 0; i < inline.Length; i++)
-                    Assert.True(BitConverter.SingleToInt32Bits(inline[i]) == BitConverter.SingleToInt32Bits(result[i]),
-                        $"{m}x{n}x{k}, {threads} threads: element {i} is {result[i]:R}, single-threaded gave {inline[i]:R}");
-            }
+            AssertSameBitsAtAnyThreadCount(Run, $"{m}x{n}x{k}");
         }
     }
 
@@ -279,6 +263,20 @@ public sealed unsafe class GemmKernelTests
                             Assert.True(BitConverter.SingleToInt32Bits(full[i]) == BitConverter.SingleToInt32Bits(part[i]),
                                 $"{tier} rows={6 + rows} n={n} k={k} beta={beta}: element {i} is {part[i]:R}, in 12 rows {full[i]:R}");
                     }
+    }
+
+    /// <summary>Runs a product alone and on pools of 2 and 3 threads; every element must have the same bits.</summary>
+    private static void AssertSameBitsAtAnyThreadCount(Func<WorkerPool?, float[]> run, string what)
+    {
+        var inline = run(null);
+        foreach (var threads in new[] { 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            var result = run(pool);
+            for (int i = 0; i < inline.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(inline[i]) == BitConverter.SingleToInt32Bits(result[i]),
+                    $"{what}, {threads} threads: element {i} is {result[i]:R}, single-threaded gave {inline[i]:R}");
+        }
     }
 
     /// <summary>The product with B packed first against the plain product, bit for bit, both on NaN-padded operands.</summary>
