@@ -3,6 +3,7 @@ using Kiln.Bench;
 try
 {
     if (args.Length > 0 && args[0] == "train") return Kiln.Bench.Training.TrainingRun.Run(args[1..]);
+    if (args.Length > 0 && args[0] == "profile") return ProfileRun.Run(args[1..]);
     var options = BenchOptions.Parse(args);
     if (options.Help)
     {

@@ -27,7 +27,9 @@ Console.WriteLine($"Fashion-MNIST from {data.Directory}: {trainCount:N0} trainin
 Engine.ManualSeed((ulong)options.Seed);
 var model = options.Model == "cnn" ? Models.Cnn() : Models.Mlp();
 using var optimizer = new Adam(model.Parameters(), lr: options.LearningRate);
-var loader = new DataLoader(new TensorDataset(data.TrainImages, data.TrainLabels), options.BatchSize, shuffle: true, seed: (ulong)options.Seed);
+// The images stay uint8 as stored (a quarter of float32's memory); each batch becomes float32 in [0, 1] as it is used.
+var loader = new DataLoader(new TensorDataset(data.TrainPixels, data.TrainLabels), options.BatchSize, shuffle: true, seed: (ulong)options.Seed);
+var toFloat = new ToTensor(ImageLayout.Chw);
 Console.WriteLine(model);
 Console.WriteLine($"{model.ParameterCount:N0} parameters; Adam lr {options.LearningRate}, batch {options.BatchSize}, {options.Epochs} epoch(s), {Environment.ProcessorCount} cores");
 
@@ -38,10 +40,10 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
     double lossSum = 0;
     int done = 0, step = 0;
     var clock = Stopwatch.StartNew();
-    foreach (var (images, labels) in loader)
+    foreach (var (pixels, labels) in loader)
     {
         using var scope = Engine.Scope();   // frees this step's activations and intermediate gradients
-        var loss = F.CrossEntropy(model.Call(images), labels);
+        var loss = F.CrossEntropy(model.Call(toFloat.Apply(pixels)), labels);
         optimizer.ZeroGrad();
         loss.Backward();
         optimizer.Step();
@@ -55,7 +57,7 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
         }
     }
     double seconds = clock.Elapsed.TotalSeconds;
-    double accuracy = Evaluate(model, data.TestImages, data.TestLabels);
+    double accuracy = Evaluate(model, toFloat, data.TestPixels, data.TestLabels);
     if (live) Console.Write("\r");
     Console.WriteLine($"epoch {epoch}/{options.Epochs}  loss {lossSum / done:F4}  {done / seconds,7:N0} images/s  ({seconds:F1} s)  test accuracy {accuracy * 100:F2}%");
 }
@@ -69,7 +71,7 @@ model.Eval();
 string graphFile = Path.ChangeExtension(weights, ".kiln");
 using (Engine.NoGrad())
 {
-    var first = data.TestImages.Narrow(0, 0, 1);
+    using var first = toFloat.Apply(data.TestPixels.Narrow(0, 0, 1));
     KilnGraphFile.Save(model, first, graphFile);
     using var loaded = Engine.Load(graphFile);
     long eager = (long)model.Call(first).ArgMax(1).Item(), replayed = (long)loaded.Call(first).ArgMax(1).Item();
@@ -79,8 +81,8 @@ using (Engine.NoGrad())
 Console.WriteLine("Not in Kiln yet: ONNX export (a later issue).");
 return 0;
 
-// Fraction of test images whose highest logit is the true class, in batches of 1000 without autograd.
-static double Evaluate(Module model, Tensor images, Tensor labels)
+// Fraction of test images whose highest logit is the true class, in batches of 1000 (converted to float32 batch by batch) without autograd.
+static double Evaluate(Module model, ToTensor toFloat, Tensor pixels, Tensor labels)
 {
     model.Eval();
     using var noGrad = Engine.NoGrad();
@@ -90,7 +92,7 @@ static double Evaluate(Module model, Tensor images, Tensor labels)
     {
         using var scope = Engine.Scope();
         int count = Math.Min(1000, n - start);
-        var predicted = model.Call(images.Narrow(0, start, count)).ArgMax(1);
+        var predicted = model.Call(toFloat.Apply(pixels.Narrow(0, start, count))).ArgMax(1);
         correct += (long)predicted.Eq(labels.Narrow(0, start, count)).Sum().Item();
     }
     return (double)correct / n;

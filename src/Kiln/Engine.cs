@@ -107,6 +107,13 @@ public static class Engine
     public static CompiledFunction Load(string path) => KilnGraphFile.Load(path);
 
     /// <summary>
+    /// Loads a <c>.kiln</c> file with <paramref name="options"/>: frozen weights (folded and pre-packed for
+    /// serving) and a dynamic batch dimension (any batch size; the file saved at 2 or more). See
+    /// <see cref="KilnGraphFile.Load(string, CompileOptions)"/>.
+    /// </summary>
+    public static CompiledFunction Load(string path, CompileOptions options) => KilnGraphFile.Load(path, options);
+
+    /// <summary>
     /// Compiles <paramref name="module"/>'s forward pass with <paramref name="options"/>: frozen parameters
     /// (read once, so batch norm folds into the layer before it) and a dynamic batch dimension (a new
     /// batch size reuses the traced graph). See <see cref="Compile(Module)"/>.
@@ -135,11 +142,19 @@ public static class Engine
     /// of several inputs or outputs (<see cref="IMultiInputModel"/>) takes <c>Step(inputs, targets)</c>
     /// and its loss is the sum over the outputs. See <see cref="CompiledStep"/> for what is refused.
     /// </summary>
-    public static CompiledStep CompileStep(Module model, Loss loss, Optimizer optimizer)
+    public static CompiledStep CompileStep(Module model, Loss loss, Optimizer optimizer) => CompileStep(model, loss, optimizer, new CompileStepOptions());
+
+    /// <summary>
+    /// <see cref="CompileStep(Module, Loss, Optimizer)"/> with <paramref name="options"/>: gradient clipping
+    /// by norm or by value between the backward pass and the update, inside the compiled step.
+    /// </summary>
+    public static CompiledStep CompileStep(Module model, Loss loss, Optimizer optimizer, CompileStepOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         string name = model.GetType().Name + " step";
         if (model is IMultiInputModel multi)
         {
@@ -152,13 +167,24 @@ public static class Engine
                 Tensor total = ScalarLoss(loss(results[0], arguments[inputs]));
                 for (int k = 1; k < outputs; k++) total += ScalarLoss(loss(results[k], arguments[inputs + k]));
                 return [total];
-            }, inputs, outputs, model, optimizer);
+            }, inputs, outputs, model, optimizer, options);
         }
-        return new CompiledStep(name, arguments => [ScalarLoss(loss(model.Call(arguments[0]), arguments[1]))], 1, 1, model, optimizer);
+        return new CompiledStep(name, arguments => [ScalarLoss(loss(model.Call(arguments[0]), arguments[1]))], 1, 1, model, optimizer, options);
     }
 
     /// <summary>A loss of one value per sample ([N]) averaged, as Fit does; a scalar as it is.</summary>
     private static Tensor ScalarLoss(Tensor value) => value.Rank == 1 ? value.Mean() : value;
+
+    /// <summary>
+    /// Starts timing every op until the returned profiler is disposed (torch.profiler): eager ops and their
+    /// backward, compiled graphs' nodes, optimizer updates. <c>profiler.Table()</c> lists them by total time;
+    /// with <paramref name="recordShapes"/> each input-shape combination is its own row.
+    /// <code>
+    /// using (var profile = Engine.Profile()) step.Step(x, y);
+    /// Console.WriteLine(profile.Table());
+    /// </code>
+    /// </summary>
+    public static Profiler Profile(bool recordShapes = false) => Profiler.Start(recordShapes);
 
     /// <summary>Memory held by tensors, cached for reuse, and the peak since start or <see cref="ResetPeakMemory"/>.</summary>
     public static MemoryStats MemoryStats() => MemoryPool.Stats();

@@ -60,12 +60,33 @@ public sealed class CompiledFunction : IDisposable
         _module = module;
     }
 
-    /// <summary>A function that runs <paramref name="loaded"/> (read from a file), owning <paramref name="owned"/>.</summary>
-    internal CompiledFunction(CompiledGraph loaded, IReadOnlyList<Tensor> owned)
+    /// <summary>
+    /// A function that runs <paramref name="loaded"/> (read from a file), owning <paramref name="owned"/>.
+    /// With <see cref="CompileOptions.DynamicBatch"/> the saved graph is also the template other batch
+    /// sizes are re-specialized from (the file was saved at batch size 2 or more, every input batched).
+    /// </summary>
+    internal CompiledFunction(CompiledGraph loaded, IReadOnlyList<Tensor> owned, CompileOptions options)
     {
         _name = loaded.Graph.Name;
-        _options = new CompileOptions();
+        _options = options;
         _inputCount = loaded.Graph.Inputs.Count;
+        if (options.DynamicBatch)
+        {
+            var inputs = loaded.Portable.Inputs;
+            int batch = -1;
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                var dims = inputs[i].Spec.Shape.Dims;
+                if (dims.Length == 0 || (batch >= 0 && dims[0] != batch))
+                    throw new ArgumentException($"{_name}: DynamicBatch needs every input to have the same dimension 0 (its batch size); the saved inputs are " +
+                        string.Join(", ", inputs.Select(v => GraphPrinter.Spec(v.Spec))));
+                batch = dims[0];
+            }
+            if (!BatchRespecialization.CanRespecialize(batch))
+                throw new ArgumentException($"{_name}: DynamicBatch cannot follow a graph saved at batch size {batch} (a leading 1 cannot be told from a batch); " +
+                    "save the compiled function after calling it at a batch size of 2 or more");
+            AddTemplate(loaded.Signature, loaded.Portable.Copy(), batch);
+        }
         _owned = owned;
         _graphs.Add(loaded);
         _latest = loaded;
@@ -408,7 +429,8 @@ public sealed class CompiledFunction : IDisposable
             var graph = portable.Copy();
             PassPipeline.Run(graph, PassPipeline.Lowering(_options), KilnEnvironment.DumpGraphDirectory,
                 $"re-specializing for batch size {batch}", $"Batch{batch}");
-            var compiled = new CompiledGraph(TraceSignature.Of(inputs, grad, training), portable, graph);
+            var resized = signature.IsLoaded ? TraceSignature.Loaded(portable.Inputs) : TraceSignature.Of(inputs, grad, training);
+            var compiled = new CompiledGraph(resized, portable, graph);
             Add(compiled);
             return compiled;
         }

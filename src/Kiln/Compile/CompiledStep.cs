@@ -21,7 +21,8 @@ namespace Kiln.Compile;
 /// freezes; what it cannot express (a value read into C#, RandInt, an in-place write into an input)
 /// is refused with an error naming it, with the module's buffers and the random stream put back and no
 /// parameter changed. Gradients are
-/// not stored in the parameters' <see cref="Tensor.Grad"/>: they live in the step's own buffers.
+/// not stored in the parameters' <see cref="Tensor.Grad"/>: they live in the step's own buffers, read
+/// with <see cref="GradientOf"/>; <see cref="CompileStepOptions"/> clips them before the update.
 /// Steps run one at a time.
 /// </para>
 /// </summary>
@@ -34,9 +35,11 @@ public sealed class CompiledStep : IDisposable
     private readonly int _inputCount;
     private readonly int _targetCount;
     private readonly Tensor[] _arguments;
+    private readonly CompileStepOptions? _clipping;
     private readonly List<TrainingStepPlan> _plans = new();
     private readonly object _gate = new();
     private TrainingStepPlan? _latest;
+    private TrainingStepPlan? _lastRun;
     private bool _disposed;
 
     /// <param name="name">The step's label in errors and graphs.</param>
@@ -45,8 +48,11 @@ public sealed class CompiledStep : IDisposable
     /// <param name="targetCount">How many targets follow.</param>
     /// <param name="module">The model, whose parameters and buffers are named and whose training mode is part of the signature; null for a plain function.</param>
     /// <param name="optimizer">The optimizer whose parameters are differentiated and updated.</param>
-    internal CompiledStep(string name, Func<Tensor[], Tensor[]> function, int inputCount, int targetCount, Module? module, Optimizer optimizer)
+    /// <param name="clipping">Gradient clipping before each update (null: none).</param>
+    internal CompiledStep(string name, Func<Tensor[], Tensor[]> function, int inputCount, int targetCount, Module? module, Optimizer optimizer,
+        CompileStepOptions? clipping = null)
     {
+        _clipping = clipping is { ClipGradNorm: null, ClipGradValue: null } ? null : clipping;
         _name = name;
         _function = function;
         _inputCount = inputCount;
@@ -66,6 +72,24 @@ public sealed class CompiledStep : IDisposable
         {
             lock (_gate)
                 return _latest?.Compiled.Graph.ToString() ?? throw new InvalidOperationException($"{_name} has not run yet: its graph is traced at the first step");
+        }
+    }
+
+    /// <summary>
+    /// The gradient of <paramref name="parameter"/> (one of the optimizer's) computed by the last step, after
+    /// clipping, as the update used it; null before the first step or when the loss does not depend on it.
+    /// The tensor belongs to the step and is overwritten by the next one: clone it to keep it.
+    /// </summary>
+    public Tensor? GradientOf(Tensor parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int index = Array.IndexOf(_optimizer.AllParameters(), parameter);
+            if (index < 0)
+                throw new ArgumentException($"{_name}: the tensor {parameter.Shape} is not one of the optimizer's parameters", nameof(parameter));
+            return _lastRun?.Gradient(index);
         }
     }
 
@@ -113,6 +137,7 @@ public sealed class CompiledStep : IDisposable
             foreach (var p in _plans) p.Dispose();
             _plans.Clear();
             _latest = null;
+            _lastRun = null;
             _disposed = true;
         }
     }
@@ -177,10 +202,11 @@ public sealed class CompiledStep : IDisposable
             bool training = _module?.IsTraining ?? false;
             if (Find(arguments, training) is { } plan)
             {
+                _lastRun = null;
                 plan.Replay(arguments, _optimizer);
-                return plan;
+                return _lastRun = plan;
             }
-            return Trace(arguments, training);
+            return _lastRun = Trace(arguments, training);
         }
     }
 
@@ -195,6 +221,7 @@ public sealed class CompiledStep : IDisposable
                 _plans.RemoveAt(i);
                 plan.Dispose();
                 if (ReferenceEquals(_latest, plan)) _latest = null;
+                if (ReferenceEquals(_lastRun, plan)) _lastRun = null;
                 return null;
             }
             if (i > 0)
@@ -213,10 +240,12 @@ public sealed class CompiledStep : IDisposable
         var distinct = new Tensor[arguments.Length];
         for (int i = 0; i < arguments.Length; i++)
             distinct[i] = Array.IndexOf(distinct, arguments[i], 0, i) >= 0 ? arguments[i].Detach() : arguments[i];
-        var plan = TrainingStepTracer.Trace(_name, _function, distinct, _module, _optimizer, training);
+        _lastRun = null;
+        var plan = TrainingStepTracer.Trace(_name, _function, distinct, _module, _optimizer, training, _clipping);
         _plans.Insert(0, plan);
         while (_plans.Count > CompiledFunction.MaxSignatures)
         {
+            if (ReferenceEquals(_plans[^1], _lastRun)) _lastRun = null;
             _plans[^1].Dispose();
             _plans.RemoveAt(_plans.Count - 1);
         }

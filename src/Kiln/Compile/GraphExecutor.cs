@@ -113,6 +113,15 @@ internal sealed class GraphExecutor : IDisposable
         }
     }
 
+    private void RunStep(Step step)
+    {
+        var arguments = step.Arguments;
+        for (int i = 0; i < arguments.Length; i++) arguments[i] = _slots[step.Inputs[i]]!;
+        if (step.Kind == StepKind.Compute) step.Op.ForwardUntyped(arguments, step.Attributes, _slots[step.Output]!);
+        else if (step.Kind == StepKind.Fused) step.Runner!.Run(arguments, _slots[step.Output]!);
+        else AimView(step, arguments[0]);
+    }
+
     internal int OutputCount => _outputs.Length;
 
     internal TensorSpec OutputSpec(int k) => _outputs[k].Spec;
@@ -135,13 +144,18 @@ internal sealed class GraphExecutor : IDisposable
         }
         try
         {
-            foreach (var step in _steps)
+            if (Profiler.Active is { } profiler)
             {
-                var arguments = step.Arguments;
-                for (int i = 0; i < arguments.Length; i++) arguments[i] = _slots[step.Inputs[i]]!;
-                if (step.Kind == StepKind.Compute) step.Op.ForwardUntyped(arguments, step.Attributes, _slots[step.Output]!);
-                else if (step.Kind == StepKind.Fused) step.Runner!.Run(arguments, _slots[step.Output]!);
-                else AimView(step, arguments[0]);
+                foreach (var step in _steps)
+                {
+                    long start = profiler.Enter();
+                    try { RunStep(step); }
+                    finally { profiler.Exit(start, step.Op.Name, step.Arguments); }
+                }
+            }
+            else
+            {
+                foreach (var step in _steps) RunStep(step);
             }
             for (int k = 0; k < _outputs.Length; k++)
             {

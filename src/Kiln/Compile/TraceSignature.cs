@@ -50,6 +50,9 @@ internal sealed class TraceSignature
         return new TraceSignature(dtypes, shapes, new int[]?[inputs.Count], gradEnabled: null, training: false);
     }
 
+    /// <summary>True for the signature of a graph loaded from a file (either grad mode matches).</summary>
+    internal bool IsLoaded => _gradEnabled is null;
+
     internal bool Matches(ReadOnlySpan<Tensor> inputs, bool gradEnabled, bool training)
     {
         if (inputs.Length != _dtypes.Length || (_gradEnabled is { } grad && grad != gradEnabled) || training != _training) return false;
@@ -66,7 +69,7 @@ internal sealed class TraceSignature
     /// <summary>Whether <paramref name="inputs"/> match except in dimension 0 (the batch): row-major inputs of the same ranks and other dimensions.</summary>
     internal bool MatchesExceptBatch(ReadOnlySpan<Tensor> inputs, bool gradEnabled, bool training)
     {
-        if (inputs.Length != _dtypes.Length || gradEnabled != _gradEnabled || training != _training) return false;
+        if (inputs.Length != _dtypes.Length || (_gradEnabled is { } grad && grad != gradEnabled) || training != _training) return false;
         for (int i = 0; i < inputs.Length; i++)
         {
             var t = inputs[i];

@@ -19,14 +19,17 @@ internal sealed class TrainingStepPlan : IDisposable
     private readonly (Tensor Buffer, Tensor NewValue)[] _stateWrites;
     private readonly Tensor[] _extras;
     private readonly Tensor[] _parameters;
+    private readonly CompileStepOptions? _clipping;
 
     /// <param name="compiled">The optimized graph and its executor; outputs are the loss, then the gradients, then the written buffers, then the extras.</param>
     /// <param name="parameters">The optimizer's parameters when traced, by index.</param>
     /// <param name="gradientOf">For each output gradient (in output order), the index of its parameter.</param>
     /// <param name="writtenState">The module buffers written in place, in output order.</param>
     /// <param name="extraCount">How many extra results follow.</param>
-    internal TrainingStepPlan(CompiledGraph compiled, Tensor[] parameters, int[] gradientOf, IReadOnlyList<Tensor> writtenState, int extraCount)
+    /// <param name="clipping">What is done to the gradients before the optimizer's update (null: nothing).</param>
+    internal TrainingStepPlan(CompiledGraph compiled, Tensor[] parameters, int[] gradientOf, IReadOnlyList<Tensor> writtenState, int extraCount, CompileStepOptions? clipping)
     {
+        _clipping = clipping;
         Compiled = compiled;
         _parameters = parameters;
         var executor = compiled.Executor;
@@ -94,11 +97,18 @@ internal sealed class TrainingStepPlan : IDisposable
             else Ops.Dispatcher.CopyInto(value, buffer);
             buffer.BumpVersion();
         }
-        optimizer.StepWith(_gradients);
+        Update(optimizer);
     }
 
-    /// <summary>Lets the optimizer update the parameters with the gradients in the buffers (after a traced step, whose eager results were adopted).</summary>
-    internal void Update(Optimizer optimizer) => optimizer.StepWith(_gradients);
+    /// <summary>
+    /// Clips the gradients in the buffers if the step was compiled to, then lets the optimizer update the
+    /// parameters with them (also after a traced step, whose eager results were adopted).
+    /// </summary>
+    internal void Update(Optimizer optimizer)
+    {
+        _clipping?.Apply(_gradients);
+        optimizer.StepWith(_gradients);
+    }
 
     public void Dispose()
     {

@@ -20,7 +20,7 @@ namespace Kiln.Compile;
 internal static class TrainingStepTracer
 {
     internal static TrainingStepPlan Trace(string name, Func<Tensor[], Tensor[]> function, Tensor[] arguments,
-        Module? module, Optimizer optimizer, bool training)
+        Module? module, Optimizer optimizer, bool training, CompileStepOptions? clipping)
     {
         var parameters = optimizer.AllParameters();
         if (parameters.Length == 0)
@@ -30,7 +30,7 @@ internal static class TrainingStepTracer
         try
         {
             using var scope = Engine.Scope();
-            return TraceAndStep(name, function, arguments, module, optimizer, training, parameters);
+            return TraceAndStep(name, function, arguments, module, optimizer, training, parameters, clipping);
         }
         catch
         {
@@ -46,7 +46,7 @@ internal static class TrainingStepTracer
     }
 
     private static TrainingStepPlan TraceAndStep(string name, Func<Tensor[], Tensor[]> function, Tensor[] arguments,
-        Module? module, Optimizer optimizer, bool training, Tensor[] parameters)
+        Module? module, Optimizer optimizer, bool training, Tensor[] parameters, CompileStepOptions? clipping)
     {
         var tracer = new GraphTracer(name, module is null ? null : () => ModuleStateNames.Of(module)) { AllowStateWrites = true, AllowRandomDraws = true };
         foreach (var argument in arguments) tracer.AddInput(argument);
@@ -100,7 +100,7 @@ internal static class TrainingStepTracer
         TrainingStepPlan plan;
         try
         {
-            plan = new TrainingStepPlan(compiled, parameters, gradientOf.ToArray(), tracer.WrittenState, results.Length - 1);
+            plan = new TrainingStepPlan(compiled, parameters, gradientOf.ToArray(), tracer.WrittenState, results.Length - 1, clipping);
         }
         catch
         {

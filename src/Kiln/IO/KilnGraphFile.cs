@@ -57,13 +57,23 @@ public static class KilnGraphFile
     /// or <see cref="CompiledFunction.CallInto"/>). The function owns the loaded weights; dispose it when done.
     /// </summary>
     /// <exception cref="KilnFormatException">The file is not a valid .kiln file, or was written by a newer format version.</exception>
-    public static CompiledFunction Load(string path)
+    public static CompiledFunction Load(string path) => Load(path, new CompileOptions());
+
+    /// <summary>
+    /// <see cref="Load(string)"/> with <paramref name="options"/>: <see cref="CompileOptions.FreezeParameters"/>
+    /// lets the optimizer fold and pre-pack the loaded weights (for serving: batch norm folds into the layer
+    /// before it, so results may differ from the saved model's in the last bits), and
+    /// <see cref="CompileOptions.DynamicBatch"/> runs the graph at any batch size (saved at 2 or more).
+    /// </summary>
+    /// <exception cref="KilnFormatException">The file is not a valid .kiln file, or was written by a newer format version.</exception>
+    public static CompiledFunction Load(string path, CompileOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(options);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-        return KilnGraphReader.Read(stream, $"file '{path}'");
+        return KilnGraphReader.Read(stream, $"file '{path}'", options);
     }
 
     /// <summary>Reads a .kiln file from <paramref name="stream"/> (seekable; from its position to its end).</summary>
-    internal static CompiledFunction Read(Stream stream, string source) => KilnGraphReader.Read(stream, source);
+    internal static CompiledFunction Read(Stream stream, string source) => KilnGraphReader.Read(stream, source, new CompileOptions());
 }

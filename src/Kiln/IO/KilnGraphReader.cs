@@ -35,7 +35,7 @@ internal static class KilnGraphReader
         List<TensorSpec> Constants, List<NodeRecord> Nodes, int[] Outputs);
 
     /// <summary>Reads the file held by <paramref name="stream"/> (seekable) from its current position to its end.</summary>
-    internal static CompiledFunction Read(Stream stream, string source)
+    internal static CompiledFunction Read(Stream stream, string source, CompileOptions options)
     {
         long start = stream.Position;
         long length = stream.Length - start;
@@ -66,7 +66,7 @@ internal static class KilnGraphReader
         ReadExactly(stream, section, source);
         var record = ParseGraph(section, source);
         var weights = Safetensors.Read(stream, (long)weightBytes, $"weights section of {source}");
-        return Build(record, weights, source);
+        return Build(record, weights, source, options);
     }
 
     private static void CheckChecksum(Stream stream, long start, long length, string source)
@@ -161,7 +161,7 @@ internal static class KilnGraphReader
 
     // ---- building the graph ----
 
-    private static CompiledFunction Build(GraphRecord record, SafetensorsData weights, string source)
+    private static CompiledFunction Build(GraphRecord record, SafetensorsData weights, string source, CompileOptions options)
     {
         var graph = new Graph(record.Name);
         var parameters = new List<Tensor>();
@@ -202,9 +202,22 @@ internal static class KilnGraphReader
             foreach (var id in record.Outputs) graph.Outputs.Add(values[id]);
             if (GraphVerifier.FindProblem(graph) is { } problem) throw Error(source, $"the graph is not valid: {problem}");
 
-            var compiled = Prepare(graph, source);
+            var compiled = Prepare(graph, source, options);
+            CompiledFunction function;
+            try
+            {
+                // Frozen, the graph holds copies of the parameters as constants: the loaded tensors are not needed.
+                function = new CompiledFunction(compiled, options.FreezeParameters ? [] : parameters, options);
+            }
+            catch
+            {
+                compiled.Dispose();
+                throw;
+            }
+            if (options.FreezeParameters)
+                foreach (var p in parameters) p.Dispose();
             done = true;
-            return new CompiledFunction(compiled, parameters);
+            return function;
         }
         finally
         {
@@ -248,12 +261,12 @@ internal static class KilnGraphReader
     }
 
     /// <summary>Runs this Kiln's passes on the checked graph and plans its memory (allocated at the first call).</summary>
-    private static CompiledGraph Prepare(Graph graph, string source)
+    private static CompiledGraph Prepare(Graph graph, string source, CompileOptions options)
     {
         Graph portable, executed;
         try
         {
-            (portable, executed) = PassPipeline.Optimize(graph, new CompileOptions(), KilnEnvironment.DumpGraphDirectory);
+            (portable, executed) = PassPipeline.Optimize(graph, options, KilnEnvironment.DumpGraphDirectory);
         }
         catch (Exception e) when (e is KilnException or ArgumentException or ArithmeticException or IndexOutOfRangeException or InvalidOperationException)
         {

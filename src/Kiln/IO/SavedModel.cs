@@ -176,21 +176,16 @@ public static class SavedModel
 
     private static Module Build(ModelPlan plan, string source)
     {
-        // Building initializes the layers with random values that the weights then replace; the
-        // random stream is put back so that loading a model does not shift what a seeded run draws next.
-        var rng = Engine.GetRngState();
+        // The weights replace the layers' initial values, so the initializers draw nothing: loading a model
+        // does not shift what a seeded run (on any thread) draws next.
         try
         {
-            return plan.Build();
+            using (Init.Skipping()) return plan.Build();
         }
         catch (ArgumentException e)
         {
             // The configuration was checked field by field; a layer's constructor refusing it anyway is still the file's fault.
             throw new KilnFormatException($"{source}: config.json: a layer refused its settings: {e.Message}");
-        }
-        finally
-        {
-            Engine.SetRngState(rng);
         }
     }
 

@@ -20,6 +20,32 @@ public sealed partial class Trainer
     /// </summary>
     public bool RunEagerly { get; set; }
 
+    /// <summary>
+    /// Fit scales the gradients of each batch so that their total 2-norm is at most this before the
+    /// optimizer's update (Keras's <c>global_clipnorm</c>, PyTorch's <c>clip_grad_norm_</c>); null: no clipping.
+    /// Compiled and eager steps clip alike.
+    /// </summary>
+    public double? ClipGradNorm { get; set; }
+
+    /// <summary>
+    /// Fit clamps every gradient element to [−value, value] before the update (Keras's <c>clipvalue</c>,
+    /// PyTorch's <c>clip_grad_value_</c>), before norm clipping when both are set; null: no clipping.
+    /// </summary>
+    public double? ClipGradValue { get; set; }
+
+    /// <summary>The clipping of the Fit running now, read from the properties at its start.</summary>
+    private CompileStepOptions _clipping = new();
+
+    private CompileStepOptions StepOptions() => new() { ClipGradNorm = ClipGradNorm, ClipGradValue = ClipGradValue };
+
+    /// <summary>The eager step's clipping, between Backward and the update, as the compiled step does it.</summary>
+    private void ClipEagerGradients()
+    {
+        var options = _clipping;
+        if (options.ClipGradValue is { } value) Optim.GradClip.ClipGradValue(Optimizer.ParamGroups.SelectMany(g => g.Params), value);
+        if (options.ClipGradNorm is { } norm) Optim.GradClip.ClipGradNorm(Optimizer.ParamGroups.SelectMany(g => g.Params), norm, options.NormType);
+    }
+
     /// <summary>How many times the current or last Fit traced its training step (0 when it ran eagerly).</summary>
     internal int StepTraceCount { get; private set; }
 
@@ -38,7 +64,7 @@ public sealed partial class Trainer
             var outputs = Forward(inputs);
             var value = BatchLoss(outputs, targets, inputs[0].Size(0), perSample, weights);
             return [value, .. outputs];
-        }, inputCount, targetCount, Model, Optimizer);
+        }, inputCount, targetCount, Model, Optimizer, _clipping);
     }
 
     private void EndCompiledSteps()

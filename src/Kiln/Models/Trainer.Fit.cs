@@ -124,6 +124,8 @@ public sealed partial class Trainer
         if (weights is not null && OutputCount != 1)
             throw new ArgumentException($"Fit: classWeight weights the samples of a single output, but {Model.GetType().Name} returns {OutputCount} outputs", nameof(classWeight));
         var perSample = weights is null ? null : Losses.PerSampleForm(Loss);
+        _clipping = StepOptions();
+        _clipping.Validate();
 
         var hooks = new CallbackList(this, "Fit", callbacks);
         var progress = CreateProgress(verbose);
@@ -204,6 +206,7 @@ public sealed partial class Trainer
                         var value = BatchLoss(outputs, targets, n, perSample, weights);
                         Optimizer.ZeroGrad();
                         value.Backward();
+                        ClipEagerGradients();
                         Optimizer.Step();
                         loss = value.Item();
                         UpdateMetrics(outputs, targets);

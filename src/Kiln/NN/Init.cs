@@ -10,6 +10,29 @@ namespace Kiln.NN;
 /// </summary>
 public static class Init
 {
+    [ThreadStatic] private static bool t_skipping;
+
+    /// <summary>
+    /// Until disposed, the random initializers on this thread leave their tensors as they are and draw
+    /// nothing: for building layers whose weights are loaded right after (a saved model), so loading
+    /// neither spends time on values it discards nor moves the global random stream.
+    /// </summary>
+    internal static SkipScope Skipping() => new(true);
+
+    /// <summary>Restores the previous skipping state of the thread when disposed.</summary>
+    internal readonly struct SkipScope : IDisposable
+    {
+        private readonly bool _previous;
+
+        internal SkipScope(bool skip)
+        {
+            _previous = t_skipping;
+            t_skipping = skip;
+        }
+
+        public void Dispose() => t_skipping = _previous;
+    }
+
     /// <summary>
     /// The recommended gain for <paramref name="nonlinearity"/>: 1 for linear, convolutions and
     /// sigmoid, 5/3 for tanh, √2 for ReLU, √(2 / (1 + slope²)) for leaky ReLU (slope
@@ -36,6 +59,7 @@ public static class Init
     public static Tensor Uniform(Tensor tensor, double a = 0, double b = 1)
     {
         CheckFloat("Uniform", tensor);
+        if (t_skipping) return tensor;
         using var values = Tensor.Uniform(a, b, tensor.ShapeArray, tensor.DType);
         return Write(tensor, values);
     }
@@ -44,6 +68,7 @@ public static class Init
     public static Tensor Normal(Tensor tensor, double mean = 0, double std = 1)
     {
         CheckFloat("Normal", tensor);
+        if (t_skipping) return tensor;
         using var values = Tensor.Normal(mean, std, tensor.ShapeArray, tensor.DType);
         return Write(tensor, values);
     }
@@ -103,7 +128,7 @@ public static class Init
         CheckFloat("Orthogonal", tensor);
         if (tensor.Rank < 2)
             throw new ArgumentException($"Orthogonal: only tensors with 2 or more dimensions are supported, got shape {tensor.Shape}", nameof(tensor));
-        if (tensor.NumElements == 0) return tensor;
+        if (tensor.NumElements == 0 || t_skipping) return tensor;
         int rows = tensor.ShapeArray[0], cols = tensor.NumElements / rows;
         double[] a;
         using (var draw = Tensor.Randn([rows, cols], DType.Float64)) a = draw.ToArray<double>();

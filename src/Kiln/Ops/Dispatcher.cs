@@ -13,6 +13,17 @@ internal static class Dispatcher
     internal static Tensor Call(OpDef op, OpAttributes attributes, params ReadOnlySpan<Tensor> inputs)
     {
         if (TraceRecorder.Current is { } recorder) return CallTraced(recorder, op, attributes, inputs);
+        if (Profiler.Active is { } profiler)
+        {
+            long start = profiler.Enter();
+            try { return CallCore(op, attributes, inputs); }
+            finally { profiler.Exit(start, op.Name, inputs); }
+        }
+        return CallCore(op, attributes, inputs);
+    }
+
+    private static Tensor CallCore(OpDef op, OpAttributes attributes, ReadOnlySpan<Tensor> inputs)
+    {
         var spec = Infer(op, attributes, inputs);
         Tensor output;
         if (op.IsView)
@@ -38,6 +49,17 @@ internal static class Dispatcher
     internal static Tensor CallInPlace(OpDef op, OpAttributes attributes, Tensor target, params ReadOnlySpan<Tensor> inputs)
     {
         if (TraceRecorder.Current is { } recorder) return CallInPlaceTraced(recorder, op, attributes, target, inputs);
+        if (Profiler.Active is { } profiler)
+        {
+            long start = profiler.Enter();
+            try { return CallInPlaceCore(op, attributes, target, inputs); }
+            finally { profiler.Exit(start, op.Name + "_", inputs); }
+        }
+        return CallInPlaceCore(op, attributes, target, inputs);
+    }
+
+    private static Tensor CallInPlaceCore(OpDef op, OpAttributes attributes, Tensor target, ReadOnlySpan<Tensor> inputs)
+    {
         var spec = Infer(op, attributes, inputs);
         if (spec.Shape != target.Shape)
             throw op.Error($"in-place result of shape {spec.Shape} cannot be written into a tensor of shape {target.Shape}", SpecsOf(inputs));

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Numerics;
+using System.Numerics.Tensors;
 using Kiln.Kernels.Cpu;
 
 namespace Kiln.Optim;
@@ -21,27 +24,8 @@ public static class GradClip
         if (double.IsNaN(normType)) throw new ArgumentOutOfRangeException(nameof(normType), normType, "ClipGradNorm: the norm type must be a number or infinity");
         if (double.IsNaN(maxNorm)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "ClipGradNorm: maxNorm must be a number");
         var grads = Gradients(parameters);
-        if (grads.Count == 0) return 0;
         using var noGrad = Engine.NoGrad();
-        bool single = grads.All(g => g.DType == DType.Float32);
-        var norms = new double[grads.Count];
-        for (int i = 0; i < grads.Count; i++)
-        {
-            double norm = Norm(grads[i], normType);
-            norms[i] = grads[i].DType == DType.Float32 ? (float)norm : norm;
-        }
-        double total = NormOf(norms, normType);
-        if (single) total = (float)total;
-        if (errorIfNonfinite && !double.IsFinite(total))
-            throw new KilnException($"ClipGradNorm: the total norm of order {normType.ToString(CultureInfo.InvariantCulture)} of the gradients is " +
-                $"{total.ToString(CultureInfo.InvariantCulture)}, so it cannot be clipped; to scale the gradients by the non-finite norm anyway, pass errorIfNonfinite: false");
-        // max_norm / (total_norm + 1e-6) in the total norm's precision, which PyTorch evaluates as
-        // (total_norm + 1e-6).reciprocal() * max_norm; then clamped to at most 1.
-        double coefficient = single ? 1f / ((float)total + 1e-6f) * (float)maxNorm : 1 / (total + 1e-6) * maxNorm;
-        coefficient = Math.Min(coefficient, 1.0);
-        if (coefficient != 1.0)
-            foreach (var g in grads) g.MulInPlace(coefficient);
-        return total;
+        return ClipNormInPlace(grads.ToArray(), maxNorm, normType, errorIfNonfinite);
     }
 
     /// <summary>
@@ -55,7 +39,77 @@ public static class GradClip
             throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, "ClipGradValue: the clip value must be >= 0");
         var grads = Gradients(parameters);
         using var noGrad = Engine.NoGrad();
-        foreach (var g in grads) g.ClampInPlace(-clipValue, clipValue);
+        ClampInPlace(grads.ToArray(), clipValue);
+    }
+
+    /// <summary>
+    /// <see cref="ClipGradNorm"/> over gradient tensors (nulls skipped), allocating nothing when they are
+    /// contiguous: a compiled training step clips its gradient buffers with it at every step.
+    /// </summary>
+    internal static double ClipNormInPlace(ReadOnlySpan<Tensor?> grads, double maxNorm, double normType, bool errorIfNonfinite)
+    {
+        int count = 0;
+        bool single = true;
+        foreach (var g in grads)
+        {
+            if (g is null) continue;
+            count++;
+            single &= g.DType == DType.Float32;
+        }
+        if (count == 0) return 0;
+        var norms = ArrayPool<double>.Shared.Rent(count);
+        double total;
+        try
+        {
+            int k = 0;
+            foreach (var g in grads)
+            {
+                if (g is null) continue;
+                double norm = Norm(g, normType);
+                norms[k++] = g.DType == DType.Float32 ? (float)norm : norm;
+            }
+            total = NormOf(norms, count, normType);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(norms);
+        }
+        if (single) total = (float)total;
+        if (errorIfNonfinite && !double.IsFinite(total))
+            throw new KilnException($"ClipGradNorm: the total norm of order {normType.ToString(CultureInfo.InvariantCulture)} of the gradients is " +
+                $"{total.ToString(CultureInfo.InvariantCulture)}, so it cannot be clipped; to scale the gradients by the non-finite norm anyway, pass errorIfNonfinite: false");
+        // max_norm / (total_norm + 1e-6) in the total norm's precision, which PyTorch evaluates as
+        // (total_norm + 1e-6).reciprocal() * max_norm; then clamped to at most 1.
+        double coefficient = single ? 1f / ((float)total + 1e-6f) * (float)maxNorm : 1 / (total + 1e-6) * maxNorm;
+        coefficient = Math.Min(coefficient, 1.0);
+        if (coefficient != 1.0)
+            foreach (var g in grads)
+            {
+                if (g is null) continue;
+                if (!g.IsContiguous) g.MulInPlace(coefficient);
+                else if (g.DType == DType.Float32) TensorPrimitives.Multiply(g.Span<float>(), (float)coefficient, g.Span<float>());
+                else TensorPrimitives.Multiply(g.Span<double>(), coefficient, g.Span<double>());
+            }
+        return total;
+    }
+
+    /// <summary><see cref="ClipGradValue"/> over gradient tensors (nulls skipped), allocating nothing when they are contiguous.</summary>
+    internal static void ClampInPlace(ReadOnlySpan<Tensor?> grads, double clipValue)
+    {
+        foreach (var g in grads)
+        {
+            if (g is null) continue;
+            if (!g.IsContiguous) g.ClampInPlace(-clipValue, clipValue);
+            else if (g.DType == DType.Float32) ClampSpan(g.Span<float>(), (float)-clipValue, (float)clipValue);
+            else ClampSpan(g.Span<double>(), -clipValue, clipValue);
+        }
+    }
+
+    /// <summary>min(max(x, low), high) in place, a NaN staying NaN (as torch.clamp_).</summary>
+    private static void ClampSpan<T>(Span<T> x, T low, T high) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TensorPrimitives.Max(x, low, x);
+        TensorPrimitives.Min(x, high, x);
     }
 
     private static List<Tensor> Gradients(IEnumerable<Tensor> parameters)
@@ -92,9 +146,9 @@ public static class GradClip
         }
     }
 
-    /// <summary>torch.norm(torch.stack(norms), p).</summary>
-    private static unsafe double NormOf(double[] norms, double p)
+    /// <summary>torch.norm(torch.stack(norms[..count]), p).</summary>
+    private static unsafe double NormOf(double[] norms, int count, double p)
     {
-        fixed (double* n = norms) return GradNormKernel.Norm(n, norms.Length, p);
+        fixed (double* n = norms) return GradNormKernel.Norm(n, count, p);
     }
 }

@@ -135,8 +135,7 @@ public abstract class Optimizer : IDisposable
                 var g = CheckedGradient(p, grad, i);
                 try
                 {
-                    var state = StateOf(p, i);
-                    Update(group, p, g, state);
+                    Profiled(group, p, g, StateOf(p, i));
                     p.BumpVersion();
                 }
                 finally
@@ -145,6 +144,19 @@ public abstract class Optimizer : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>The update of one parameter, timed as "Name.update" while a profiler records.</summary>
+    private void Profiled(ParamGroup group, Tensor param, Tensor grad, ParameterState state)
+    {
+        if (Profiler.Active is not { } profiler)
+        {
+            Update(group, param, grad, state);
+            return;
+        }
+        long start = profiler.Enter();
+        try { Update(group, param, grad, state); }
+        finally { profiler.Exit(start, Name + ".update", new ReadOnlySpan<Tensor>(in param)); }
     }
 
     /// <summary>
@@ -171,7 +183,7 @@ public abstract class Optimizer : IDisposable
                 var g = CheckedGradient(p, grad, i);
                 try
                 {
-                    Update(group, p, g, StateOf(p, i));
+                    Profiled(group, p, g, StateOf(p, i));
                     p.BumpVersion();
                 }
                 finally

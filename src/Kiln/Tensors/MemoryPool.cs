@@ -12,7 +12,11 @@ namespace Kiln;
 /// <see cref="SpareClasses"/> classes larger (8× the size) before asking the system: a forward pass
 /// without grad frees each activation as the next is made, and the next is often a different size
 /// (pooling quarters it), so without this every freed activation would sit in the cache while the
-/// process asks for new memory.
+/// process asks for new memory. A large request that finds nothing it may take first frees the cached
+/// large buffers smaller than itself, then asks the system: those were left by a phase whose sizes are
+/// over (a training step's activations when evaluation starts on batches of 1000), and kept, they would
+/// add to the new phase's memory instead of being reused. A loop that repeats its sizes is served from
+/// the cache after its first pass, so in steady state nothing is freed.
 /// </summary>
 internal static unsafe class MemoryPool
 {
@@ -80,6 +84,7 @@ internal static unsafe class MemoryPool
         if (ptr != 0) Interlocked.Add(ref _bytesCached, -capacity);
         if (ptr == 0)
         {
+            if (sizeClass >= LargeClass) ReleaseSmaller(Math.Min(sizeClass, ClassCount));
             ptr = (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
             if (ptr == 0) throw new OutOfMemoryException($"Kiln could not allocate {capacity} bytes of tensor memory");
             Interlocked.Increment(ref _allocations);
@@ -108,6 +113,25 @@ internal static unsafe class MemoryPool
             }
         }
         return 0;
+    }
+
+    /// <summary>Frees the cached buffers of the large classes below <paramref name="sizeClass"/>.</summary>
+    private static void ReleaseSmaller(int sizeClass)
+    {
+        for (int c = LargeClass; c < sizeClass; c++)
+        {
+            var bucket = Free[c];
+            if (bucket.Count == 0) continue;
+            long capacity = ClassCapacity(c);
+            lock (bucket)
+            {
+                while (bucket.Count > 0)
+                {
+                    NativeMemory.AlignedFree((void*)bucket.Pop());
+                    Interlocked.Add(ref _bytesCached, -capacity);
+                }
+            }
+        }
     }
 
     /// <summary>The capacity of size class <paramref name="sizeClass"/> (the inverse of <see cref="SizeClass"/>).</summary>

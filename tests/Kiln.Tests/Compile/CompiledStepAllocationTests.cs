@@ -1,3 +1,4 @@
+using Kiln.Compile;
 using Kiln.Models;
 using Kiln.NN;
 using Kiln.Optim;
@@ -23,9 +24,9 @@ public sealed class CompiledStepAllocationTests
         return (x, Tensor.From<long>(labels, n));
     }
 
-    private static void AssertStepsAllocateNothing(Module model, Optimizer optimizer)
+    private static void AssertStepsAllocateNothing(Module model, Optimizer optimizer, CompileStepOptions? options = null)
     {
-        using var step = Engine.CompileStep(model, Losses.CrossEntropy, optimizer);
+        using var step = Engine.CompileStep(model, Losses.CrossEntropy, optimizer, options ?? new CompileStepOptions());
         var (x, y) = Batch(8);
         using var loss = Tensor.Zeros([]);
         for (int i = 0; i < 20; i++) step.StepInto(x, y, loss);
@@ -60,5 +61,14 @@ public sealed class CompiledStepAllocationTests
             new Flatten(), new Linear(2 * 3 * 3, 5));
         using var optimizer = new Sgd(model.Parameters(), lr: 0.01, momentum: 0.9);
         AssertStepsAllocateNothing(model, optimizer);
+    }
+
+    [Fact]
+    public void A_compiled_step_that_clips_gradients_allocates_nothing_over_1000_steps()
+    {
+        Engine.ManualSeed(33);
+        var model = new Sequential(new Flatten(), new Linear(36, 16), new Relu(), new Linear(16, 5));
+        using var optimizer = new Adam(model.Parameters(), lr: 1e-3);
+        AssertStepsAllocateNothing(model, optimizer, new CompileStepOptions { ClipGradNorm = 0.01, ClipGradValue = 0.5 });
     }
 }

@@ -19,30 +19,31 @@ public sealed class IdxReaderTests
     {
         using var files = new IdxFiles();
         var path = files.Write("a.gz", IdxFiles.Bytes(0x803, [2, 3, 4], Data24));
-        var array = IdxReader.Read(path, IdxReader.ImagesMagic);
-        Assert.Equal([2, 3, 4], array.Dims);
-        Assert.Equal(Data24, array.Data);
+        using var array = IdxReader.Read(path, IdxReader.ImagesMagic);
+        Assert.Equal(new Shape(2, 3, 4), array.Shape);
+        Assert.Equal(DType.UInt8, array.DType);
+        Assert.Equal(Data24, array.ToArray<byte>());
     }
 
     [Fact]
     public void IdxReader_reads_a_plain_file_and_a_labels_file()
     {
         using var files = new IdxFiles();
-        var images = IdxReader.Read(files.Write("images", IdxFiles.Bytes(0x803, [1, 4, 6], Data24), gzip: false), IdxReader.ImagesMagic);
-        Assert.Equal([1, 4, 6], images.Dims);
-        Assert.Equal(Data24, images.Data);
-        var labels = IdxReader.Read(files.Write("labels.gz", IdxFiles.Bytes(0x801, [5], [9, 0, 3, 3, 1])), IdxReader.LabelsMagic);
-        Assert.Equal([5], labels.Dims);
-        Assert.Equal(new byte[] { 9, 0, 3, 3, 1 }, labels.Data);
+        using var images = IdxReader.Read(files.Write("images", IdxFiles.Bytes(0x803, [1, 4, 6], Data24), gzip: false), IdxReader.ImagesMagic);
+        Assert.Equal(new Shape(1, 4, 6), images.Shape);
+        Assert.Equal(Data24, images.ToArray<byte>());
+        using var labels = IdxReader.Read(files.Write("labels.gz", IdxFiles.Bytes(0x801, [5], [9, 0, 3, 3, 1])), IdxReader.LabelsMagic);
+        Assert.Equal(new Shape(5), labels.Shape);
+        Assert.Equal(new byte[] { 9, 0, 3, 3, 1 }, labels.ToArray<byte>());
     }
 
     [Fact]
     public void IdxReader_reads_an_empty_array()
     {
         using var files = new IdxFiles();
-        var array = IdxReader.Read(files.Write("empty.gz", IdxFiles.Bytes(0x801, [0], [])), IdxReader.LabelsMagic);
-        Assert.Equal([0], array.Dims);
-        Assert.Empty(array.Data);
+        using var array = IdxReader.Read(files.Write("empty.gz", IdxFiles.Bytes(0x801, [0], [])), IdxReader.LabelsMagic);
+        Assert.Equal(new Shape(0), array.Shape);
+        Assert.Empty(array.ToArray<byte>());
     }
 
     [Fact]
@@ -113,5 +114,56 @@ public sealed class IdxReaderTests
         for (int i = 10; i < gz.Length; i++) gz[i] ^= 0x5A;
         var e = Refused(files, "corrupt.gz", gz, gzip: false);
         Assert.Contains("gzip", e.Message);
+    }
+
+    [Fact]
+    public void IdxReader_reads_the_data_straight_into_the_tensor_without_a_managed_copy()
+    {
+        using var files = new IdxFiles();
+        var (pixels, _) = IdxFiles.Split(2000, seed: 5);
+        var gz = files.Write("images.gz", IdxFiles.Bytes(0x803, [2000, 28, 28], pixels));
+        var plain = files.Write("images", IdxFiles.Bytes(0x803, [2000, 28, 28], pixels), gzip: false);
+        foreach (var path in new[] { gz, plain })
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            using var images = IdxReader.Read(path, IdxReader.ImagesMagic);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated < pixels.Length / 4, $"reading {pixels.Length} bytes of data from {path} allocated {allocated} managed bytes");
+            Assert.Equal(new Shape(2000, 28, 28), images.Shape);
+            Assert.Equal(pixels, images.ToArray<byte>());
+        }
+    }
+
+    [Fact]
+    public void IdxReader_reads_a_gzip_file_of_several_members()
+    {
+        // Concatenated gzip members are one valid gzip file; its trailer records only the last member's length.
+        using var files = new IdxFiles();
+        var whole = IdxFiles.Bytes(0x803, [2, 3, 4], Data24);
+        var path = files.Write("members.gz", [.. IdxFiles.Gzip(whole[..10]), .. IdxFiles.Gzip(whole[10..])], gzip: false);
+        using var array = IdxReader.Read(path, IdxReader.ImagesMagic);
+        Assert.Equal(new Shape(2, 3, 4), array.Shape);
+        Assert.Equal(Data24, array.ToArray<byte>());
+    }
+
+    [Fact]
+    public void IdxReader_refuses_a_plain_file_whose_length_disagrees_with_its_header()
+    {
+        using var files = new IdxFiles();
+        var whole = IdxFiles.Bytes(0x803, [2, 3, 4], Data24);
+        Assert.Contains("claims 24 bytes of data, the file holds 21", Refused(files, "short-plain", whole[..^3], gzip: false).Message);
+        Assert.Contains("data continues past the 24 bytes", Refused(files, "long-plain", [.. whole, 7], gzip: false).Message);
+    }
+
+    [Fact]
+    public void IdxReader_refuses_a_gzip_file_whose_trailer_agrees_with_a_lying_header()
+    {
+        // The trailer's length is only a hint: a header claiming 47 MB over 24 bytes is refused even when
+        // the trailer was forged to agree with it.
+        using var files = new IdxFiles();
+        var gz = IdxFiles.Gzip(IdxFiles.Bytes(0x803, [60000, 28, 28], Data24));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(gz.AsSpan(gz.Length - 4), 16 + 60000 * 28 * 28);
+        var e = Refused(files, "forged.gz", gz, gzip: false);
+        Assert.True(e.Message.Contains("corrupt") || e.Message.Contains("truncated"), e.Message);
     }
 }

@@ -33,6 +33,26 @@ public sealed class TransformTests
     }
 
     [Fact]
+    public void ToTensor_converts_a_batch_of_HWC_or_CHW_images_as_it_converts_each_image()
+    {
+        var values = Enumerable.Range(0, 24).Select(i => (byte)(i * 10)).ToArray(); // 2 images of 2 x 2 x 3
+        using var hwc = Bytes(values, 2, 2, 2, 3);
+        using var batch = new ToTensor().Apply(hwc);
+        Assert.Equal(new Shape(2, 3, 2, 2), batch.Shape);
+        for (int n = 0; n < 2; n++)
+        {
+            using var one = new ToTensor().Apply(Bytes(values[(n * 12)..((n + 1) * 12)], 2, 2, 3));
+            using var row = batch.Select(0, n);
+            Assert.Equal(one.ToArray<float>(), row.ToArray<float>());
+        }
+        using var chw = new ToTensor(ImageLayout.Chw).Apply(Bytes(values, 2, 3, 2, 2));
+        Assert.Equal(new Shape(2, 3, 2, 2), chw.Shape);
+        Assert.Equal(values.Select(v => v / 255f), chw.ToArray<float>());
+        var e = Assert.Throws<KilnShapeException>(() => new ToTensor(ImageLayout.Chw).Apply(Bytes(values, 1, 2, 3, 2, 2)));
+        Assert.Contains("[C, H, W] or a batch [N, C, H, W]", e.Message);
+    }
+
+    [Fact]
     public void ToTensor_refuses_floats_and_other_ranks()
     {
         var e = Assert.Throws<KilnException>(() => new ToTensor().Apply(Tensor.Zeros([2, 2, 1])));

@@ -123,6 +123,31 @@ public sealed unsafe class GemmKernelTests
     }
 
     [Fact]
+    public void Gemm_of_few_rows_crossing_column_chunks_and_depth_blocks_matches_naive_loop_at_any_thread_count()
+    {
+        // Few rows split by column ranges: each range crosses 256-column chunks and two KC blocks, so the
+        // next block's prefetch runs over chunk and block ends; every transpose, on NaN-padded operands.
+        foreach (var (m, n, k) in new[] { (13, 600, 300), (100, 530, 270) })
+            foreach (var (transA, transB) in TransposeCombinations)
+            {
+                int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 3, ldc = n + 3;
+                var a = Padded(transA ? k : m, transA ? m : k, lda, m + n);
+                var b = Padded(transB ? n : k, transB ? k : n, ldb, n + k);
+                var start = Padded(m, n, ldc, k);
+                float[] Run(WorkerPool? pool)
+                {
+                    var c = (float[])start.Clone();
+                    fixed (float* pa = a, pb = b, pc = c)
+                        GemmKernel.Multiply(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, 0.5f, GemmKernel.BestTier, pool);
+                    return c;
+                }
+                AssertSameBitsAtAnyThreadCount(Run, $"{m}x{n}x{k} transA={transA} transB={transB}");
+                using var three = new WorkerPool(3);
+                CheckFloat(m, n, k, transA, transB, 0.5f, GemmKernel.BestTier, three, seed: m * n + k);
+            }
+    }
+
+    [Fact]
     public void Gemm_allocates_nothing_once_its_threads_are_warm()
     {
         const int m = 200, n = 150, k = 300;
@@ -186,15 +211,7 @@ public sealed unsafe class GemmKernelTests
                 }
                 return c;
             }
-            var inline = Run(null);
-            foreach (var threads in new[] { 2, 3 })
-            {
-                using var pool = new WorkerPool(threads);
-                var result = Run(pool);
-                for (int i = 0; i < inline.Length; i++)
-                    Assert.True(BitConverter.SingleToInt32Bits(inline[i]) == BitConverter.SingleToInt32Bits(result[i]),
-                        $"{m}x{n}x{k}, {threads} threads: element {i} is {result[i]:R}, single-threaded gave {inline[i]:R}");
-            }
+            AssertSameBitsAtAnyThreadCount(Run, $"{m}x{n}x{k}");
         }
     }
 
@@ -239,6 +256,46 @@ public sealed unsafe class GemmKernelTests
                         Assert.True(BitConverter.SingleToInt32Bits(tall[j]) == BitConverter.SingleToInt32Bits(single[j]),
                             $"{tier} n={n} k={k} beta={beta}: C[0,{j}] is {single[j]:R} alone, {tall[j]:R} in 7 rows");
                 }
+    }
+
+    [Fact]
+    public void Gemm_of_a_partial_row_panel_gives_the_bits_of_those_rows_in_a_full_panel()
+    {
+        // 64 rows end in a 4-row panel and 32 in a 2-row one: those rows run the kernel's short form
+        // (or a buffered tile), and must equal the same rows computed inside full 6-row panels.
+        foreach (var rows in new[] { 4, 2, 5 })
+            foreach (var (n, k) in new[] { (48, 300), (35, 17) })
+                foreach (var tier in Enum.GetValues<GemmTier>())
+                    foreach (var beta in tier == GemmTier.Vector256 ? new[] { 0f, 1f, 0.5f } : new[] { 0f, 1f })
+                    {
+                        var a = Random(12 * k, 50);
+                        var b = Random(k * n, 51);
+                        var start = Random(12 * n, 52);
+                        var full = (float[])start.Clone();
+                        var part = (float[])start.Clone();
+                        fixed (float* pa = a, pb = b, pf = full, pp = part)
+                        {
+                            GemmKernel.Multiply(false, false, 12, n, k, pa, k, pb, n, pf, n, beta, tier, null);
+                            GemmKernel.Multiply(false, false, 6 + rows, n, k, pa, k, pb, n, pp, n, beta, tier, null);
+                        }
+                        for (int i = 0; i < (6 + rows) * n; i++)
+                            Assert.True(BitConverter.SingleToInt32Bits(full[i]) == BitConverter.SingleToInt32Bits(part[i]),
+                                $"{tier} rows={6 + rows} n={n} k={k} beta={beta}: element {i} is {part[i]:R}, in 12 rows {full[i]:R}");
+                    }
+    }
+
+    /// <summary>Runs a product alone and on pools of 2 and 3 threads; every element must have the same bits.</summary>
+    private static void AssertSameBitsAtAnyThreadCount(Func<WorkerPool?, float[]> run, string what)
+    {
+        var inline = run(null);
+        foreach (var threads in new[] { 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            var result = run(pool);
+            for (int i = 0; i < inline.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(inline[i]) == BitConverter.SingleToInt32Bits(result[i]),
+                    $"{what}, {threads} threads: element {i} is {result[i]:R}, single-threaded gave {inline[i]:R}");
+        }
     }
 
     /// <summary>The product with B packed first against the plain product, bit for bit, both on NaN-padded operands.</summary>

@@ -20,12 +20,14 @@ public sealed class CompiledFitTests
         return (x, y);
     }
 
-    private static (Trainer Trainer, Module Model) Compiled(Func<Module> make, bool runEagerly, Loss? loss = null)
+    private static (Trainer Trainer, Module Model) Compiled(Func<Module> make, bool runEagerly, Loss? loss = null, double? clipNorm = null, double? clipValue = null)
     {
         Engine.ManualSeed(40);
         var model = make();
         var trainer = model.Compile(new Adam(lr: 0.01), loss ?? Losses.CrossEntropy, new TestAccuracy());
         trainer.RunEagerly = runEagerly;
+        trainer.ClipGradNorm = clipNorm;
+        trainer.ClipGradValue = clipValue;
         return (trainer, model);
     }
 
@@ -39,12 +41,12 @@ public sealed class CompiledFitTests
     private static Sequential BatchNormMlp() => new(new Linear(6, 12), new BatchNorm1d(12), new Relu(), new Linear(12, 3));
 
     /// <summary>Fits twin models eagerly and compiled on <paramref name="samples"/> samples from the same seeds; asserts the same parameters, losses and accuracies; returns the compiled trainer.</summary>
-    private static Trainer FitBothAndCompare(Func<Module> make, int samples, int batchSize, int epochs)
+    private static Trainer FitBothAndCompare(Func<Module> make, int samples, int batchSize, int epochs, double? clipNorm = null, double? clipValue = null)
     {
         Engine.ManualSeed(41);
         var (x, y) = Data(samples);
-        var (eagerTrainer, eager) = Compiled(make, runEagerly: true);
-        var (compiledTrainer, compiled) = Compiled(make, runEagerly: false);
+        var (eagerTrainer, eager) = Compiled(make, runEagerly: true, clipNorm: clipNorm, clipValue: clipValue);
+        var (compiledTrainer, compiled) = Compiled(make, runEagerly: false, clipNorm: clipNorm, clipValue: clipValue);
         Engine.ManualSeed(42);
         var eagerHistory = eagerTrainer.Fit(x, y, batchSize: batchSize, epochs: epochs, verbose: 0);
         Engine.ManualSeed(42);
@@ -68,6 +70,24 @@ public sealed class CompiledFitTests
     {
         var trainer = FitBothAndCompare(BatchNormMlp, samples: 70, batchSize: 16, epochs: 3);
         Assert.Equal(2, trainer.StepTraceCount); // batches of 16, then the last 6 samples
+    }
+
+    [Fact]
+    public void Compiled_Fit_with_gradient_clipping_matches_eager_Fit_with_the_same_clipping_and_differs_from_no_clipping()
+    {
+        var clipped = FitBothAndCompare(BatchNormMlp, samples: 40, batchSize: 8, epochs: 2, clipNorm: 0.05, clipValue: 0.02);
+        Assert.Equal(1, clipped.StepTraceCount);
+        var plain = FitBothAndCompare(BatchNormMlp, samples: 40, batchSize: 8, epochs: 2);
+        Assert.NotEqual(plain.History["loss"], clipped.History["loss"]);
+    }
+
+    [Fact]
+    public void Fit_refuses_a_negative_clip_value_naming_it()
+    {
+        var (trainer, _) = Compiled(BatchNormMlp, runEagerly: false, clipValue: -1);
+        var (x, y) = Data(8);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(x, y, batchSize: 4, epochs: 1, verbose: 0));
+        Assert.Contains("ClipGradValue", e.Message);
     }
 
     [Fact]

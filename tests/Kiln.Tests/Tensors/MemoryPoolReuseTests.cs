@@ -95,6 +95,30 @@ public sealed class MemoryPoolReuseTests
     }
 
     [Fact]
+    public void A_large_request_the_cache_cannot_serve_first_frees_the_smaller_cached_large_buffers()
+    {
+        MemoryCollection.Settle();
+        Engine.EmptyCache();
+        Tensor.Empty([16 << 10], DType.Float32).Dispose();   // 64 KiB: a small class, kept
+        Tensor.Empty([512 << 10], DType.Float32).Dispose();  // 2 MiB: a large class
+        long small = MemoryPool.SizeClass(64 << 10).Capacity;
+        Assert.Equal(small + MemoryPool.SizeClass(2 << 20).Capacity, Engine.MemoryStats().BytesCached);
+        using (Tensor.Empty([16 << 20], DType.Float32))      // 64 MiB: more than 8x the cached 2 MiB, so it asks the system
+            Assert.Equal(small, Engine.MemoryStats().BytesCached);
+
+        // A loop repeating its sizes stops asking the system after its first passes.
+        long allocations = 0;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            allocations = Engine.MemoryStats().NativeAllocations;
+            Tensor.Empty([512 << 10], DType.Float32).Dispose();
+            Tensor.Empty([16 << 20], DType.Float32).Dispose();
+        }
+        Assert.Equal(allocations, Engine.MemoryStats().NativeAllocations);
+        Engine.EmptyCache();
+    }
+
+    [Fact]
     public void ClassCapacity_is_the_capacity_SizeClass_gives()
     {
         foreach (long bytes in new long[] { 1, 64, 65, 1000, 4096, 5000, 1 << 20, (1 << 20) + 1, 100_000_000 })

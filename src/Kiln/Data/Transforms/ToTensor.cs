@@ -3,8 +3,23 @@ namespace Kiln.Data;
 /// <summary>
 /// Converts a uint8 image to float32 channels-first in [0, 1] (torchvision's <c>ToTensor</c>): each byte
 /// divided by 255, [H, W, C] (or [H, W]) rearranged to [C, H, W]. Images already channels-first are read
-/// with <see cref="ImageLayout.Chw"/>.
+/// with <see cref="ImageLayout.Chw"/>. A batch (rank 4: [N, H, W, C], or [N, C, H, W] with
+/// <see cref="ImageLayout.Chw"/>) is converted as a whole to [N, C, H, W], the same values as converting
+/// each image: this lets a loader gather uint8 batches (a quarter of float32's memory, as torchvision's
+/// <c>dataset.data</c> keeps them) and convert each batch in the training loop.
 /// </summary>
+/// <example>
+/// <code>
+/// var loader = new DataLoader(new TensorDataset(data.TrainPixels, data.TrainLabels), batchSize: 64, shuffle: true);
+/// var toFloat = new ToTensor(ImageLayout.Chw);
+/// foreach (var (pixels, labels) in loader)
+/// {
+///     using var scope = Engine.Scope();
+///     var loss = F.CrossEntropy(model.Call(toFloat.Apply(pixels)), labels);
+///     ...
+/// }
+/// </code>
+/// </example>
 public sealed class ToTensor(ImageLayout layout = ImageLayout.Hwc) : Transform
 {
     /// <summary>How input images are laid out.</summary>
@@ -21,8 +36,10 @@ public sealed class ToTensor(ImageLayout layout = ImageLayout.Hwc) : Transform
             (2, _) => input.Unsqueeze(0),
             (3, ImageLayout.Hwc) => input.Permute(2, 0, 1),
             (3, ImageLayout.Chw) => input,
+            (4, ImageLayout.Hwc) => input.Permute(0, 3, 1, 2),
+            (4, ImageLayout.Chw) => input,
             _ => throw new KilnShapeException(
-                $"ToTensor: expects an image of shape [H, W]{(Layout == ImageLayout.Hwc ? ", [H, W, C]" : ", [C, H, W]")}, got {input.Shape}"),
+                $"ToTensor: expects an image of shape [H, W]{(Layout == ImageLayout.Hwc ? ", [H, W, C] or a batch [N, H, W, C]" : ", [C, H, W] or a batch [N, C, H, W]")}, got {input.Shape}"),
         };
         try
         {

@@ -2,8 +2,8 @@ namespace Kiln.Data;
 
 /// <summary>
 /// CIFAR-10 (Krizhevsky): 32x32 colour images in 10 classes, 50,000 for training and 10,000 for testing,
-/// read from its binary version. The whole splits are tensors (<see cref="TrainImages"/>: float32
-/// [N, 3, 32, 32] in [0, 1]; labels int64 [N]); <see cref="Train"/> and <see cref="Test"/> give them item by
+/// read from its binary version. The whole splits are tensors (<see cref="TrainPixels"/>: uint8
+/// [N, 3, 32, 32] as stored, <see cref="TrainImages"/>: float32 in [0, 1]; labels int64 [N]); <see cref="Train"/> and <see cref="Test"/> give them item by
 /// item, with transforms, for a <see cref="DataLoader"/>. Dispose it to give the memory back at once.
 /// </summary>
 public sealed class Cifar10 : IDisposable
@@ -48,13 +48,27 @@ public sealed class Cifar10 : IDisposable
     /// <summary>The folder or archive the data was read from.</summary>
     public string Directory => _data.Directory;
 
-    /// <summary>Training images, float32 [50000, 3, 32, 32] in [0, 1] (made on first use).</summary>
+    /// <summary>
+    /// Training images as stored, uint8 [50000, 3, 32, 32] (0..255; torchvision's <c>dataset.data</c>): a quarter
+    /// of <see cref="TrainImages"/>'s memory. Gather batches of these (<c>new TensorDataset(TrainPixels, TrainLabels)</c>)
+    /// and convert each batch with <c>new ToTensor(ImageLayout.Chw)</c>, which gives exactly the values of
+    /// <see cref="TrainImages"/>.
+    /// </summary>
+    public Tensor TrainPixels => _data.TrainImages;
+
+    /// <summary>
+    /// Training images, float32 [50000, 3, 32, 32] in [0, 1] (byte / 255), made on first use and then kept
+    /// (four times <see cref="TrainPixels"/>'s memory) until this object is disposed.
+    /// </summary>
     public Tensor TrainImages => _data.TrainFloat;
 
     /// <summary>Training labels, int64 [50000] in 0..9.</summary>
     public Tensor TrainLabels => _data.TrainLabels;
 
-    /// <summary>Test images, float32 [10000, 3, 32, 32] in [0, 1] (made on first use).</summary>
+    /// <summary>Test images as stored, uint8 [10000, 3, 32, 32] (0..255), as <see cref="TrainPixels"/>.</summary>
+    public Tensor TestPixels => _data.TestImages;
+
+    /// <summary>Test images, float32 [10000, 3, 32, 32] in [0, 1], made on first use and then kept, as <see cref="TrainImages"/>.</summary>
     public Tensor TestImages => _data.TestFloat;
 
     /// <summary>Test labels, int64 [10000] in 0..9.</summary>

@@ -128,7 +128,6 @@ internal static class CifarFormat
     private static (Tensor Images, Tensor Labels) Decode(string source, IReadOnlyList<(string Name, byte[] Bytes)> files)
     {
         int n = files.Sum(f => f.Bytes.Length / RecordBytes);
-        var pixels = new byte[(long)n * ImageBytes];
         var labels = new byte[n];
         int item = 0;
         foreach (var (name, bytes) in files)
@@ -139,9 +138,16 @@ internal static class CifarFormat
                 if (label >= Classes)
                     throw new KilnFormatException($"{source}: {name}: record {r} has label {label}, outside 0..{Classes - 1}");
                 labels[item] = label;
-                bytes.AsSpan(r * RecordBytes + 1, ImageBytes).CopyTo(pixels.AsSpan(item * ImageBytes));
             }
         }
-        return (ImageData.Images(pixels, n, Channels, Side, Side), ImageData.Labels(labels, n));
+        // The pixels go straight from the records into the tensor: a whole-split staging array would
+        // raise peak memory by its size.
+        var images = Tensor.Empty([n, Channels, Side, Side], DType.UInt8).DetachFromScope();
+        var pixels = images.Span<byte>();
+        item = 0;
+        foreach (var (_, bytes) in files)
+            for (int r = 0; r < bytes.Length / RecordBytes; r++, item++)
+                bytes.AsSpan(r * RecordBytes + 1, ImageBytes).CopyTo(pixels.Slice(item * ImageBytes, ImageBytes));
+        return (images, ImageData.Labels(labels, n));
     }
 }

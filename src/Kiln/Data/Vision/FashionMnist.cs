@@ -2,8 +2,8 @@ namespace Kiln.Data;
 
 /// <summary>
 /// Fashion-MNIST (Zalando): 28x28 grayscale images of clothing in 10 classes, 60,000 for training and
-/// 10,000 for testing. The whole splits are tensors (<see cref="TrainImages"/>: float32 [N, 1, 28, 28] in
-/// [0, 1]; labels int64 [N]); <see cref="Train"/> and <see cref="Test"/> give them item by item, with
+/// 10,000 for testing. The whole splits are tensors (<see cref="TrainPixels"/>: uint8 [N, 1, 28, 28] as
+/// stored, <see cref="TrainImages"/>: float32 in [0, 1]; labels int64 [N]); <see cref="Train"/> and <see cref="Test"/> give them item by item, with
 /// transforms, for a <see cref="DataLoader"/>. Dispose it to give the memory back at once.
 /// </summary>
 public sealed class FashionMnist : IDisposable
@@ -54,13 +54,27 @@ public sealed class FashionMnist : IDisposable
     /// <summary>The directory the files were read from.</summary>
     public string Directory => _data.Directory;
 
-    /// <summary>Training images, float32 [60000, 1, 28, 28] in [0, 1] (made on first use).</summary>
+    /// <summary>
+    /// Training images as stored, uint8 [60000, 1, 28, 28] (0..255; torchvision's <c>dataset.data</c>): a quarter
+    /// of <see cref="TrainImages"/>'s memory. Gather batches of these (<c>new TensorDataset(TrainPixels, TrainLabels)</c>)
+    /// and convert each batch with <c>new ToTensor(ImageLayout.Chw)</c>, which gives exactly the values of
+    /// <see cref="TrainImages"/>.
+    /// </summary>
+    public Tensor TrainPixels => _data.TrainImages;
+
+    /// <summary>
+    /// Training images, float32 [60000, 1, 28, 28] in [0, 1] (byte / 255), made on first use and then kept
+    /// (four times <see cref="TrainPixels"/>'s memory) until this object is disposed.
+    /// </summary>
     public Tensor TrainImages => _data.TrainFloat;
 
     /// <summary>Training labels, int64 [60000] in 0..9.</summary>
     public Tensor TrainLabels => _data.TrainLabels;
 
-    /// <summary>Test images, float32 [10000, 1, 28, 28] in [0, 1] (made on first use).</summary>
+    /// <summary>Test images as stored, uint8 [10000, 1, 28, 28] (0..255), as <see cref="TrainPixels"/>.</summary>
+    public Tensor TestPixels => _data.TestImages;
+
+    /// <summary>Test images, float32 [10000, 1, 28, 28] in [0, 1], made on first use and then kept, as <see cref="TrainImages"/>.</summary>
     public Tensor TestImages => _data.TestFloat;
 
     /// <summary>Test labels, int64 [10000] in 0..9.</summary>

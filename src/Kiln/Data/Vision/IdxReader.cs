@@ -3,15 +3,14 @@ using System.IO.Compression;
 
 namespace Kiln.Data;
 
-/// <summary>The unsigned-byte arrays of an IDX file: its dimensions (outermost first) and its data, row-major.</summary>
-internal sealed record IdxArray(int[] Dims, byte[] Data);
-
 /// <summary>
 /// Reads IDX files of unsigned bytes (the MNIST family's format), gzip'd or plain: a 4-byte magic
 /// (two zero bytes, type 0x08, number of dimensions), the dimensions as big-endian int32, then the data.
-/// Every size is checked against bounds and against the bytes actually present before the data is
-/// kept, so a truncated, padded or hostile file is refused with <see cref="KilnFormatException"/>
-/// and never causes an allocation larger than the data it really holds.
+/// The data goes straight into a uint8 tensor of those dimensions (no intermediate copy of the whole
+/// array, which would raise peak memory by its size) when the file's own length, or a gzip file's
+/// recorded uncompressed length, agrees with what the header claims. Otherwise the data is read into a
+/// buffer that grows only as data arrives, so a truncated, padded or hostile file is refused with
+/// <see cref="KilnFormatException"/> without an allocation larger than the data it really holds.
 /// </summary>
 internal static class IdxReader
 {
@@ -29,17 +28,34 @@ internal static class IdxReader
 
     private const int ChunkBytes = 1 << 20;
 
-    /// <summary>Reads the file at <paramref name="path"/>, which must carry <paramref name="expectedMagic"/>.</summary>
-    internal static IdxArray Read(string path, int expectedMagic)
+    /// <summary>
+    /// Reads the file at <paramref name="path"/>, which must carry <paramref name="expectedMagic"/>: a uint8
+    /// tensor shaped as the header's dimensions, out of every scope (the caller disposes it).
+    /// </summary>
+    internal static Tensor Read(string path, int expectedMagic)
     {
         using var file = File.OpenRead(path);
         bool gzip = file.Length >= 2 && file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
+        if (!gzip)
+        {
+            file.Position = 0;
+            return Read(file, expectedMagic, path, file.Length, lengthModulo32Bits: false);
+        }
+        // A gzip member ends with its uncompressed length mod 2^32 (ISIZE). It is only a hint (a file of
+        // several members records the last one's), so it decides how to read, never what is accepted.
+        long? inflatedLength = null;
+        if (file.Length >= 18)
+        {
+            Span<byte> trailer = stackalloc byte[4];
+            file.Position = file.Length - 4;
+            file.ReadExactly(trailer);
+            inflatedLength = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        }
         file.Position = 0;
-        if (!gzip) return Read(file, expectedMagic, path);
         using var inflated = new GZipStream(file, CompressionMode.Decompress);
         try
         {
-            return Read(inflated, expectedMagic, path);
+            return Read(inflated, expectedMagic, path, inflatedLength, lengthModulo32Bits: true);
         }
         catch (InvalidDataException e)
         {
@@ -47,8 +63,12 @@ internal static class IdxReader
         }
     }
 
-    /// <summary>Reads an IDX array from <paramref name="stream"/>; <paramref name="name"/> names it in errors.</summary>
-    internal static IdxArray Read(Stream stream, int expectedMagic, string name)
+    /// <summary>
+    /// Reads an IDX array from <paramref name="stream"/>; <paramref name="name"/> names it in errors.
+    /// <paramref name="streamLength"/>, when known, is the stream's length in bytes (mod 2^32 when
+    /// <paramref name="lengthModulo32Bits"/>), used only to choose the direct read.
+    /// </summary>
+    internal static Tensor Read(Stream stream, int expectedMagic, string name, long? streamLength = null, bool lengthModulo32Bits = false)
     {
         Span<byte> word = stackalloc byte[4];
         if (ReadFully(stream, word) < 4)
@@ -75,21 +95,52 @@ internal static class IdxReader
                     $"{name}: dimensions ({string.Join(", ", dims[..(i + 1)])}{(i + 1 < rank ? ", ..." : "")}) claim more than {MaxDataBytes} bytes of data");
         }
 
-        var data = ReadExactly(stream, (int)claimed, out long present);
+        long total = 4L + 4L * rank + claimed;
+        bool agrees = streamLength is { } length && (lengthModulo32Bits ? (uint)total == length : total == length);
+        if (!agrees)
+        {
+            var buffer = ReadGrowing(stream, (int)claimed, out long present);
+            Check(name, dims, claimed, present);
+            var copy = Tensor.Empty(dims, DType.UInt8).DetachFromScope();
+            buffer.AsSpan(0, (int)claimed).CopyTo(copy.Span<byte>());
+            return copy;
+        }
+        var array = Tensor.Empty(dims, DType.UInt8).DetachFromScope();
+        try
+        {
+            Check(name, dims, claimed, ReadInto(stream, array.Span<byte>()));
+            return array;
+        }
+        catch
+        {
+            array.Dispose();
+            throw;
+        }
+    }
+
+    private static void Check(string name, int[] dims, long claimed, long present)
+    {
         if (present < claimed)
             throw new KilnFormatException(
                 $"{name}: truncated: its header ({string.Join(" x ", dims)}) claims {claimed} bytes of data, the file holds {present}");
         if (present > claimed)
             throw new KilnFormatException(
                 $"{name}: data continues past the {claimed} bytes its header ({string.Join(" x ", dims)}) claims");
-        return new IdxArray(dims, data);
+    }
+
+    /// <summary>Fills <paramref name="destination"/> from the stream, then probes for one byte more; returns the bytes present (one more than fit when data continues).</summary>
+    private static long ReadInto(Stream stream, Span<byte> destination)
+    {
+        int filled = ReadFully(stream, destination);
+        return filled == destination.Length && stream.ReadByte() >= 0 ? filled + 1L : filled;
     }
 
     /// <summary>
-    /// Reads up to <paramref name="count"/> bytes, growing the buffer only as data arrives (a header that
-    /// lies costs no more memory than the data present), then probes for one byte more.
+    /// As <see cref="ReadInto"/>, for a stream whose length is unknown or disagrees with the header: reads up
+    /// to <paramref name="count"/> bytes into a buffer grown only as data arrives (a header that lies costs
+    /// no more memory than the data present), then probes for one byte more.
     /// </summary>
-    private static byte[] ReadExactly(Stream stream, int count, out long present)
+    private static byte[] ReadGrowing(Stream stream, int count, out long present)
     {
         var buffer = new byte[Math.Min(count, ChunkBytes)];
         int filled = 0;

@@ -26,14 +26,6 @@ internal sealed class ImageData : IDisposable
     internal Tensor TestImages { get; }
     internal Tensor TestLabels { get; }
 
-    /// <summary>A uint8 [n, channels, height, width] tensor holding <paramref name="data"/> (row-major).</summary>
-    internal static Tensor Images(ReadOnlySpan<byte> data, int n, int channels, int height, int width)
-    {
-        var t = Tensor.Empty([n, channels, height, width], DType.UInt8).DetachFromScope();
-        data[..t.NumElements].CopyTo(t.Span<byte>());
-        return t;
-    }
-
     /// <summary>An int64 [n] tensor of the bytes <paramref name="labels"/>.</summary>
     internal static Tensor Labels(ReadOnlySpan<byte> labels, int n)
     {

@@ -48,20 +48,23 @@ internal static class MnistFormat
         }
     }
 
-    /// <summary>Images as uint8 [N, 1, 28, 28], labels as int64 [N]; every size and label checked first.</summary>
+    /// <summary>
+    /// Images as uint8 [N, 1, 28, 28] (the file's data itself, not a copy), labels as int64 [N]; every size
+    /// and label checked first. Both out of every scope.
+    /// </summary>
     internal static (Tensor Images, Tensor Labels) ReadSplit(string imagesPath, string labelsPath)
     {
-        var images = IdxReader.Read(imagesPath, IdxReader.ImagesMagic);
-        var labels = IdxReader.Read(labelsPath, IdxReader.LabelsMagic);
-        int n = images.Dims[0], rows = images.Dims[1], cols = images.Dims[2];
+        using var images = IdxReader.Read(imagesPath, IdxReader.ImagesMagic);
+        using var labels = IdxReader.Read(labelsPath, IdxReader.LabelsMagic);
+        int n = images.Size(0), rows = images.Size(1), cols = images.Size(2);
         if (rows != Side || cols != Side)
             throw new KilnFormatException($"{imagesPath}: images are {rows} x {cols}, expected {Side} x {Side}");
-        if (labels.Dims[0] != n)
-            throw new KilnFormatException($"{labelsPath}: {labels.Dims[0]} labels for the {n} images of {imagesPath}");
-        var classes = labels.Data;
+        if (labels.Size(0) != n)
+            throw new KilnFormatException($"{labelsPath}: {labels.Size(0)} labels for the {n} images of {imagesPath}");
+        var classes = labels.Span<byte>();
         for (int i = 0; i < n; i++)
             if (classes[i] >= Classes)
                 throw new KilnFormatException($"{labelsPath}: label {classes[i]} at index {i} is outside 0..{Classes - 1}");
-        return (ImageData.Images(images.Data, n, 1, Side, Side), ImageData.Labels(classes, n));
+        return (images.Reshape(n, 1, Side, Side).DetachFromScope(), ImageData.Labels(classes, n));
     }
 }

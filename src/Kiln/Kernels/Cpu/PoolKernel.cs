@@ -109,7 +109,8 @@ internal static unsafe class PoolKernel
             for (int oy = 0; oy < w.OutHeight; oy++, y += ow)
             {
                 T* r0 = x + (nint)(2 * oy) * width, r1 = r0 + width;
-                for (int ox = 0; ox < ow; ox++)
+                int ox = typeof(T) == typeof(float) ? MaxPoolTwoByTwoRows.Forward((float*)r0, (float*)r1, (float*)y, ow) : 0;
+                for (; ox < ow; ox++)
                 {
                     // Rows first, then columns, as the general path merges them.
                     T left = MaxOrNaN(r0[2 * ox], r1[2 * ox]), right = MaxOrNaN(r0[2 * ox + 1], r1[2 * ox + 1]);
@@ -137,7 +138,8 @@ internal static unsafe class PoolKernel
             {
                 nint top = (nint)(2 * oy) * width;
                 T* r0 = x + top, r1 = r0 + width, d0 = dx + top, d1 = d0 + width;
-                for (int ox = 0; ox < ow; ox++)
+                int ox = typeof(T) == typeof(float) ? MaxPoolTwoByTwoRows.Backward((float*)r0, (float*)r1, (float*)dy, (float*)d0, (float*)d1, ow) : 0;
+                for (; ox < ow; ox++)
                 {
                     int c = 2 * ox;
                     // The first maximum in window order wins, a later NaN replaces it (as ArgMax).

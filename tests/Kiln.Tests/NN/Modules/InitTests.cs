@@ -137,4 +137,23 @@ public sealed class InitTests
         Assert.Throws<ArgumentException>(() => Init.XavierNormal(Tensor.Zeros([5])));
         Assert.Throws<ArgumentException>(() => Init.Uniform(Tensor.Zeros([5], DType.Int64)));
     }
+
+    [Fact]
+    public void Layers_built_while_skipping_initialization_draw_nothing_and_drawing_resumes_after()
+    {
+        Engine.ManualSeed(9);
+        var before = Engine.GetRngState();
+        using (Init.Skipping())
+        {
+            var layer = new Linear(30, 20);
+            var conv = new Conv2d(3, 4, 3);
+            var w = Init.Orthogonal(Tensor.Zeros([4, 6]));
+            Assert.All(w.ToArray<float>(), v => Assert.Equal(0f, v));
+            Assert.Equal(new[] { 20, 30 }, layer.Weight.ShapeArray);
+            Assert.Equal(before, Engine.GetRngState());
+        }
+        var drawn = Init.Uniform(Tensor.Zeros([8]), -1, 1).ToArray<float>();
+        Assert.NotEqual(before, Engine.GetRngState());
+        Assert.Contains(drawn, v => v != 0);
+    }
 }

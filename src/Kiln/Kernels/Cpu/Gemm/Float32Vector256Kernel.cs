@@ -15,8 +15,30 @@ internal readonly unsafe struct Float32Vector256Kernel : IGemmMicroKernel<float>
     public static int MC => 144;
     public static int NC => 2048;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The full 6×16 tile; never inlined, so the driver's loops around it keep their registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, GemmUpdate update, float beta)
+        => Rows(6, kc, a, b, c, ldc, update, beta);
+
+    /// <summary>
+    /// Four or two rows of <see cref="Run"/>'s tile (the remainders of the power-of-two batch sizes
+    /// 64, 256, 32, 128 over 6-row panels); other counts return false.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static bool RunRows(int kc, float* a, float* b, int rows, float* c, nint ldc, GemmUpdate update, float beta)
+    {
+        if (rows == 4) Rows(4, kc, a, b, c, ldc, update, beta);
+        else if (rows == 2) Rows(2, kc, a, b, c, ldc, update, beta);
+        else return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The first <paramref name="rows"/> (2, 4 or 6) rows of the tile. Always inlined with a constant
+    /// row count, so the JIT drops the unused accumulators and keeps the others in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows(int rows, int kc, float* a, float* b, float* c, nint ldc, GemmUpdate update, float beta)
     {
         Vector256<float> c00 = default, c01 = default;
         Vector256<float> c10 = default, c11 = default;
@@ -34,28 +56,40 @@ internal readonly unsafe struct Float32Vector256Kernel : IGemmMicroKernel<float>
             var a1 = Vector256.Create(a[1]);
             c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector256.Create(a[2]);
-            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector256.Create(a[3]);
-            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector256.Create(a[4]);
-            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector256.Create(a[5]);
-            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            if (rows > 2)
+            {
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a[3]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            }
+            if (rows > 4)
+            {
+                var a4 = Vector256.Create(a[4]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector256.Create(a[5]);
+                c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            }
             a += 6;
             b += 16;
         }
         var betas = Vector256.Create(beta);
         UpdateRow(c, c00, c01, update, betas);
         UpdateRow(c + ldc, c10, c11, update, betas);
-        UpdateRow(c + 2 * ldc, c20, c21, update, betas);
-        UpdateRow(c + 3 * ldc, c30, c31, update, betas);
-        UpdateRow(c + 4 * ldc, c40, c41, update, betas);
-        UpdateRow(c + 5 * ldc, c50, c51, update, betas);
+        if (rows > 2)
+        {
+            UpdateRow(c + 2 * ldc, c20, c21, update, betas);
+            UpdateRow(c + 3 * ldc, c30, c31, update, betas);
+        }
+        if (rows > 4)
+        {
+            UpdateRow(c + 4 * ldc, c40, c41, update, betas);
+            UpdateRow(c + 5 * ldc, c50, c51, update, betas);
+        }
     }
 
     /// <summary>

@@ -65,20 +65,33 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
         int nr = TKernel.NR;
         if (!b.Transposed)
         {
-            // Element (p, j) at Data[p·Ld + j]: stored rows are read one after another (so the hardware
-            // prefetcher follows) and each is dealt out NR values per panel.
-            for (int p = 0; p < kc; p++)
+            // Element (p, j) at Data[p·Ld + j]: a group of stored rows at a time, dealt out to every
+            // panel, so each panel receives DepthGroup·NR contiguous values (dealing one row out to all
+            // panels wrote NR values kc·NR apart, the same L1 set each time: twice as slow), while the
+            // next group's rows are prefetched (the hardware prefetcher stops at each row's 4 KB page).
+            int full = cols / nr * nr;
+            for (int p = 0; p < kc; p += DepthGroup)
             {
+                int depth = Math.Min(DepthGroup, kc - p);
                 T* src = b.Data + (nint)(p0 + p) * b.Ld + j0;
-                if (p + PrefetchRows < kc) PrefetchRow(src + PrefetchRows * (nint)b.Ld, cols);
+                for (int r = DepthGroup; r < 2 * DepthGroup && p + r < kc; r++) PrefetchRow(src + r * (nint)b.Ld, cols);
                 T* d = dest + (nint)p * nr;
-                int jr = 0;
-                for (; jr <= cols - nr; jr += nr, d += (nint)nr * kc) CopyRow(src + jr, d, nr);
-                if (jr < cols)
+                if (typeof(T) == typeof(float) && depth == DepthGroup && nr % 8 == 0 && Vector256.IsHardwareAccelerated)
+                    DealGroup((float*)src, b.Ld, full, nr, kc, (float*)d);
+                else
+                    for (int jr = 0; jr < full; jr += nr)
+                        for (int r = 0; r < depth; r++) CopyRow(src + r * (nint)b.Ld + jr, d + (nint)jr * kc + r * nr, nr);
+                d += (nint)full * kc;
+                if (full < cols)
                 {
-                    int j = 0;
-                    for (; j < cols - jr; j++) d[j] = src[jr + j];
-                    for (; j < nr; j++) d[j] = default;
+                    for (int r = 0; r < depth; r++)
+                    {
+                        T* row = src + r * (nint)b.Ld + full;
+                        T* e = d + r * nr;
+                        int j = 0;
+                        for (; j < cols - full; j++) e[j] = row[j];
+                        for (; j < nr; j++) e[j] = default;
+                    }
                 }
             }
             return;
@@ -105,8 +118,35 @@ internal static unsafe class GemmPacking<T> where T : unmanaged
         }
     }
 
-    /// <summary>How many stored rows of B ahead <see cref="PackB"/> asks for.</summary>
-    private const int PrefetchRows = 4;
+    /// <summary>
+    /// Eight stored rows of B, <paramref name="full"/> columns from <paramref name="src"/>, into the
+    /// full panels: panel q gets the rows' columns [q·nr, (q+1)·nr) as eight consecutive nr-value rows
+    /// at dest + q·nr·kc. Straight-line vector copies (the generic loop re-read the stride every row).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void DealGroup(float* src, nint ld, int full, int nr, int kc, float* dest)
+    {
+        float* s1 = src + ld, s2 = src + 2 * ld, s3 = src + 3 * ld, s4 = src + 4 * ld, s5 = src + 5 * ld, s6 = src + 6 * ld, s7 = src + 7 * ld;
+        nint panelStride = (nint)nr * kc;
+        for (int jr = 0; jr < full; jr += nr, dest += panelStride)
+        {
+            for (int v = 0; v < nr; v += 8)
+            {
+                nint j = jr + v;
+                Vector256.Load(src + j).Store(dest + v);
+                Vector256.Load(s1 + j).Store(dest + nr + v);
+                Vector256.Load(s2 + j).Store(dest + 2 * nr + v);
+                Vector256.Load(s3 + j).Store(dest + 3 * nr + v);
+                Vector256.Load(s4 + j).Store(dest + 4 * nr + v);
+                Vector256.Load(s5 + j).Store(dest + 5 * nr + v);
+                Vector256.Load(s6 + j).Store(dest + 6 * nr + v);
+                Vector256.Load(s7 + j).Store(dest + 7 * nr + v);
+            }
+        }
+    }
+
+    /// <summary>How many stored rows of B <see cref="PackB"/> deals out to the panels at a time.</summary>
+    private const int DepthGroup = 8;
 
     /// <summary>
     /// Asks for the cache lines of one stored row segment of B ahead of use: each row of a wide B starts

@@ -49,6 +49,14 @@ internal unsafe interface IGemmMicroKernel<T> where T : unmanaged
     /// Returns false where the kernel family has no row form (the caller then runs tiles).
     /// </summary>
     static virtual bool RunRow(int kc, T* a, T* b, int panels, T* c, GemmUpdate update, T beta) => false;
+
+    /// <summary>
+    /// The first <paramref name="rows"/> (fewer than MR) rows of <see cref="Run"/>'s tile, written
+    /// straight to C: the same chains and update as the full tile, without computing the padding rows
+    /// into a buffer and merging them (a 64-row product's last 4-row panel cost more than a full one).
+    /// Returns false for a row count the kernel family has no form for (the caller then runs the tile).
+    /// </summary>
+    static virtual bool RunRows(int kc, T* a, T* b, int rows, T* c, nint ldc, GemmUpdate update, T beta) => false;
 }
 
 /// <summary>Which microkernel family the float32 GEMM runs (the best one the hardware accelerates by default).</summary>
