@@ -50,6 +50,7 @@ internal static unsafe class ConvKernel
         if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsForward(g))
         {
             ImplicitGemmConvKernel.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output, pool);
+            ConvScratch.ReleaseLarge();
             return;
         }
         if (pool is not null && g.Batch > 0 && g.Batch < pool.ThreadCount && !g.IsPointwise && g.OutHeight > 1)
@@ -131,6 +132,7 @@ internal static unsafe class ConvKernel
         if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsInputGrad(g))
         {
             ImplicitGemmConvKernel.InputGrad(g, (float*)grad, (float*)weight, (float*)gradInput, pool);
+            ConvScratch.ReleaseLarge();
             return;
         }
         var job = new ImageJob<T>(g, ConvPass.InputGrad, grad, weight, gradInput);
@@ -152,6 +154,7 @@ internal static unsafe class ConvKernel
         if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsWeightGrad(g))
         {
             ImplicitGemmConvKernel.WeightGrad(g, (float*)input, (float*)grad, (float*)gradWeight, pool);
+            ConvScratch.ReleaseLarge();
             return;
         }
         int size = g.OutChannels * g.PatchSize;
