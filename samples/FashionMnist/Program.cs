@@ -95,5 +95,8 @@ static double Evaluate(Module model, ToTensor toFloat, Tensor pixels, Tensor lab
         var predicted = model.Call(toFloat.Apply(pixels.Narrow(0, start, count))).ArgMax(1);
         correct += (long)predicted.Eq(labels.Narrow(0, start, count)).Sum().Item();
     }
+    // Batches of 1000 leave buffers far larger than a training step's in the tensor pool, which would
+    // keep them for the rest of the run; give them back (as PyTorch's CPU allocator does on free).
+    Engine.EmptyCache();
     return (double)correct / n;
 }

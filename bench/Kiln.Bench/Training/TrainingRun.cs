@@ -132,6 +132,9 @@ internal static class TrainingRun
             int count = Math.Min(1000, n - start);
             correct += (long)model.Call(toFloat.Apply(pixels.Narrow(0, start, count))).ArgMax(1).Eq(labels.Narrow(0, start, count)).Sum().Item();
         }
+        // Batches of 1000 leave buffers far larger than a training step's in the tensor pool, which would
+        // keep them for the rest of the run; give them back (as PyTorch's CPU allocator does on free).
+        Engine.EmptyCache();
         model.Train();
         return (double)correct / n;
     }
