@@ -17,14 +17,7 @@ public sealed class CompiledStepClippingTests
 {
     private static Sequential Mlp() => new(new Flatten(), new Linear(36, 24), new Relu(), new Linear(24, 16), new Tanh(), new Linear(16, 5));
 
-    private static (Tensor X, Tensor Y) Batch(int seed, int n)
-    {
-        var x = CompileAssert.Uniform(seed, n, 1, 6, 6);
-        var labels = new long[n];
-        var rng = new Random(seed);
-        for (int i = 0; i < n; i++) labels[i] = rng.Next(5);
-        return (x, Tensor.From<long>(labels, n));
-    }
+    private static (Tensor X, Tensor Y) Batch(int seed, int n) => CompiledStepTests.Batch(seed, n);
 
     private static (Module Eager, Module Compiled) Twins()
     {

@@ -25,7 +25,8 @@ public sealed class CompiledStepTests
         new Conv2d(1, 4, kernelSize: 3, padding: 1), new BatchNorm2d(4), new Relu(), new MaxPool2d(2),
         new Flatten(), new Linear(4 * 3 * 3, 8), new BatchNorm1d(8), new Relu(), new Linear(8, 5));
 
-    private static (Tensor X, Tensor Y) Batch(int seed, int n)
+    /// <summary>A batch of n one-channel 6×6 inputs and labels in [0, 5), both from <paramref name="seed"/>.</summary>
+    internal static (Tensor X, Tensor Y) Batch(int seed, int n)
     {
         var x = CompileAssert.Uniform(seed, n, 1, 6, 6);
         var labels = new long[n];
