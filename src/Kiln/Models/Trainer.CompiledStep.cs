@@ -42,8 +42,10 @@ public sealed partial class Trainer
     private void ClipEagerGradients()
     {
         var options = _clipping;
-        if (options.ClipGradValue is { } value) Optim.GradClip.ClipGradValue(Optimizer.ParamGroups.SelectMany(g => g.Params), value);
-        if (options.ClipGradNorm is { } norm) Optim.GradClip.ClipGradNorm(Optimizer.ParamGroups.SelectMany(g => g.Params), norm, options.NormType);
+        if (options.ClipGradValue is null && options.ClipGradNorm is null) return;
+        var parameters = Optimizer.AllParameters();
+        if (options.ClipGradValue is { } value) Optim.GradClip.ClipGradValue(parameters, value);
+        if (options.ClipGradNorm is { } norm) Optim.GradClip.ClipGradNorm(parameters, norm, options.NormType);
     }
 
     /// <summary>How many times the current or last Fit traced its training step (0 when it ran eagerly).</summary>

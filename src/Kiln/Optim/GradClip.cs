@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Kiln.Kernels.Cpu;
 
 namespace Kiln.Optim;
@@ -25,7 +26,7 @@ public static class GradClip
         if (double.IsNaN(maxNorm)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "ClipGradNorm: maxNorm must be a number");
         var grads = Gradients(parameters);
         using var noGrad = Engine.NoGrad();
-        return ClipNormInPlace(grads.ToArray(), maxNorm, normType, errorIfNonfinite);
+        return ClipNormInPlace(CollectionsMarshal.AsSpan(grads)!, maxNorm, normType, errorIfNonfinite);
     }
 
     /// <summary>
@@ -39,7 +40,7 @@ public static class GradClip
             throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, "ClipGradValue: the clip value must be >= 0");
         var grads = Gradients(parameters);
         using var noGrad = Engine.NoGrad();
-        ClampInPlace(grads.ToArray(), clipValue);
+        ClampInPlace(CollectionsMarshal.AsSpan(grads)!, clipValue);
     }
 
     /// <summary>
