@@ -33,11 +33,12 @@ internal static class PassPipeline
     /// elementwise chains, are internal to this runtime and never saved (loading a file runs them
     /// again). With frozen parameters, batch-norm folding first (and dead code elimination for the
     /// weights it replaced). Constant GEMM weights (frozen parameters, folded or captured tensors)
-    /// are then packed into the microkernel's panels once.
+    /// and convolution weights are then packed into the microkernels' panels once, and a ReLU that alone
+    /// reads a convolution is folded into it.
     /// </summary>
     internal static GraphPass[] Lowering(CompileOptions options) => options.FreezeParameters
-        ? [new BatchNormFoldingPass(), new DeadCodeElimination(), new GemmWeightPrepacking(), new ElementwiseFusionPass()]
-        : [new GemmWeightPrepacking(), new ElementwiseFusionPass()];
+        ? [new BatchNormFoldingPass(), new DeadCodeElimination(), new GemmWeightPrepacking(), new Conv2dFusionPass(), new ElementwiseFusionPass()]
+        : [new GemmWeightPrepacking(), new Conv2dFusionPass(), new ElementwiseFusionPass()];
 
     /// <summary>
     /// Runs the portable passes on <paramref name="graph"/>, then the lowering passes on a copy. Returns

@@ -47,7 +47,7 @@ internal static unsafe class ConvKernel
                 for (int n = 0; n < g.Batch; n++) AddBias(bias, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutArea);
             return;
         }
-        if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsForward(g))
+        if (typeof(T) == typeof(float) && ForwardTakesImplicitGemm(g))
         {
             ImplicitGemmConvKernel.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output, pool);
             ConvScratch.ReleaseLarge();
@@ -60,6 +60,27 @@ internal static unsafe class ConvKernel
         }
         var job = new ImageJob<T>(g, ConvPass.Forward, input, weight, output, bias);
         RunImages(g, pool, ref job);
+    }
+
+    /// <summary>Whether the float32 forward pass of this shape runs on <see cref="ImplicitGemmConvKernel"/>, the path that takes prepacked weights and a ReLU epilogue.</summary>
+    internal static bool ForwardTakesImplicitGemm(in ConvGeometry g) => !g.IsDepthwise && !g.IsPointwise && ImplicitGemmConvKernel.SupportsForward(g);
+
+    /// <summary>
+    /// The float32 forward pass of a compiled graph's fused convolution: on the implicit-GEMM path, with
+    /// weights packed beforehand (<paramref name="packed"/>, null: packed now) and ReLU applied as each tile
+    /// is stored. Returns false when another path ran the plain forward pass, leaving ReLU to the caller.
+    /// </summary>
+    internal static bool ForwardFused(in ConvGeometry g, float* input, float* weight, PackedConvWeights? packed, float* bias, float* output, WorkerPool? pool, bool relu)
+    {
+        if (!ForwardTakesImplicitGemm(g))
+        {
+            Forward(g, input, weight, bias, output, pool);
+            return false;
+        }
+        if (packed is not null && packed.Fits(g)) ImplicitGemmConvKernel.ForwardPacked(g, input, packed.Data, bias, output, pool, relu);
+        else ImplicitGemmConvKernel.Forward(g, input, weight, bias, output, pool, relu);
+        ConvScratch.ReleaseLarge();
+        return true;
     }
 
     /// <summary>

@@ -59,17 +59,39 @@ internal static unsafe class ImplicitGemmConvKernel
 
     /// <summary>output[N, O, OH, OW] = conv(input, weight) + bias[O] (null: none), every output element written.</summary>
     internal static void Forward(in ConvGeometry g, float* input, float* weight, float* bias, float* output, WorkerPool? pool)
+        => Forward(g, input, weight, bias, output, pool, relu: false);
+
+    /// <summary>The forward pass, with <paramref name="relu"/>: max(0, ·) applied as each tile is stored (ReLU's bits: x &lt; 0 ? 0 : x).</summary>
+    internal static void Forward(in ConvGeometry g, float* input, float* weight, float* bias, float* output, WorkerPool? pool, bool relu)
+    {
+        float* packed = ConvScratch.Slot<float>(ConvScratchSlot.PackedWeights, PackedWeightLength(g));
+        PackWeights(g, weight, packed);
+        ForwardPacked(g, input, packed, bias, output, pool, relu);
+    }
+
+    /// <summary>Floats of the packed weights of every group (<see cref="PackWeights(in ConvGeometry, float*, float*)"/>): they depend only on the weight's shape and the groups.</summary>
+    internal static long PackedWeightLength(in ConvGeometry g) => (long)g.Groups * Ceil(g.GroupOutChannels, NR) * NR * g.PatchSize;
+
+    /// <summary>Packs the weight [O, C/groups, kH, kW] of every group into the microkernel's panels, <see cref="PackedWeightLength"/> floats.</summary>
+    internal static void PackWeights(in ConvGeometry g, float* weight, float* packed)
     {
         int og = g.GroupOutChannels, k = g.PatchSize, panels = Ceil(og, NR);
+        for (int group = 0; group < g.Groups; group++)
+            PackGroupWeights(g, weight + (nint)group * og * k, packed + (nint)group * panels * NR * k);
+    }
+
+    /// <summary>
+    /// The forward pass on weights packed beforehand by <see cref="PackWeights(in ConvGeometry, float*, float*)"/>
+    /// (a frozen graph packs them once): the same tiles and sums as <see cref="Forward(in ConvGeometry, float*, float*, float*, float*, WorkerPool?)"/>, so the same bits.
+    /// </summary>
+    internal static void ForwardPacked(in ConvGeometry g, float* input, float* packed, float* bias, float* output, WorkerPool? pool, bool relu)
+    {
         var (hp, wp) = PaddedSize(g);
         float* xp = PadInput(g, input, hp, wp, pool);
         int* taps = TapOffsets(g, hp, wp);
-        float* packed = ConvScratch.Slot<float>(ConvScratchSlot.PackedWeights, (long)g.Groups * panels * NR * k);
-        for (int group = 0; group < g.Groups; group++)
-            PackWeights(g, weight + (nint)group * og * k, packed + (nint)group * panels * NR * k);
         int tiles = Ceil(g.OutArea, MR), perImage = ChunksPerImage(g.Batch, tiles, pool?.ThreadCount ?? 1);
         int* ranges = TileStepRanges(g, tiles);
-        var job = new ForwardJob(g, xp, hp, wp, taps, packed, ranges, perImage, bias, output);
+        var job = new ForwardJob(g, xp, hp, wp, taps, packed, ranges, perImage, bias, output, relu);
         int count = g.Batch * perImage;
         if (pool is null) job.Run(0, count);
         else pool.For(count, 1, ref job);
@@ -267,7 +289,7 @@ internal static unsafe class ImplicitGemmConvKernel
     /// transposed in the weight's own tap order (c, ky, kx) by 8×8 register blocks, then, where the orders
     /// differ, the runs of kW taps are moved to their (ky, c, kx) place.
     /// </summary>
-    private static void PackWeights(in ConvGeometry g, float* w, float* packed)
+    private static void PackGroupWeights(in ConvGeometry g, float* w, float* packed)
     {
         int rows = g.GroupOutChannels, k = g.PatchSize, panels = Ceil(rows, NR), kh = g.KernelHeight, kw = g.KernelWidth, cg = g.GroupChannels;
         if (kh == 1 || cg == 1)
@@ -394,6 +416,11 @@ internal static unsafe class ImplicitGemmConvKernel
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8(float* s, int ldc, float* dest, nint stride, Vector256<float> add)
+        => Transpose8(s, ldc, dest, stride, add, relu: false);
+
+    /// <summary>As <see cref="Transpose8(float*, int, float*, nint, Vector256{float})"/>, each row passed through ReLU (x &lt; 0 ? 0 : x) when <paramref name="relu"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(float* s, int ldc, float* dest, nint stride, Vector256<float> add, bool relu)
     {
         var r0 = Vector256.Load(s);
         var r1 = Vector256.Load(s + ldc);
@@ -419,15 +446,24 @@ internal static unsafe class ImplicitGemmConvKernel
         var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44);
         var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        (Avx.Permute2x128(u0, u4, 0x20) + Vector256.Create(add.GetElement(0))).Store(dest);
-        (Avx.Permute2x128(u1, u5, 0x20) + Vector256.Create(add.GetElement(1))).Store(dest + stride);
-        (Avx.Permute2x128(u2, u6, 0x20) + Vector256.Create(add.GetElement(2))).Store(dest + 2 * stride);
-        (Avx.Permute2x128(u3, u7, 0x20) + Vector256.Create(add.GetElement(3))).Store(dest + 3 * stride);
-        (Avx.Permute2x128(u0, u4, 0x31) + Vector256.Create(add.GetElement(4))).Store(dest + 4 * stride);
-        (Avx.Permute2x128(u1, u5, 0x31) + Vector256.Create(add.GetElement(5))).Store(dest + 5 * stride);
-        (Avx.Permute2x128(u2, u6, 0x31) + Vector256.Create(add.GetElement(6))).Store(dest + 6 * stride);
-        (Avx.Permute2x128(u3, u7, 0x31) + Vector256.Create(add.GetElement(7))).Store(dest + 7 * stride);
+        Store(Avx.Permute2x128(u0, u4, 0x20) + Vector256.Create(add.GetElement(0)), dest, relu);
+        Store(Avx.Permute2x128(u1, u5, 0x20) + Vector256.Create(add.GetElement(1)), dest + stride, relu);
+        Store(Avx.Permute2x128(u2, u6, 0x20) + Vector256.Create(add.GetElement(2)), dest + 2 * stride, relu);
+        Store(Avx.Permute2x128(u3, u7, 0x20) + Vector256.Create(add.GetElement(3)), dest + 3 * stride, relu);
+        Store(Avx.Permute2x128(u0, u4, 0x31) + Vector256.Create(add.GetElement(4)), dest + 4 * stride, relu);
+        Store(Avx.Permute2x128(u1, u5, 0x31) + Vector256.Create(add.GetElement(5)), dest + 5 * stride, relu);
+        Store(Avx.Permute2x128(u2, u6, 0x31) + Vector256.Create(add.GetElement(6)), dest + 6 * stride, relu);
+        Store(Avx.Permute2x128(u3, u7, 0x31) + Vector256.Create(add.GetElement(7)), dest + 7 * stride, relu);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> v, float* dest, bool relu)
+    {
+        if (relu) v = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
+        v.Store(dest);
+    }
+
+    private static float Relu(float x, bool relu) => relu && x < 0f ? 0f : x;
 
     /// <summary>Copies planes [start, end) of the input into the middle of zeroed padded planes.</summary>
     private readonly struct PadJob(ConvGeometry g, float* input, float* padded, int hp, int wp) : IWorkerJob
@@ -458,7 +494,7 @@ internal static unsafe class ImplicitGemmConvKernel
     /// fixed tap blocks, each tile only over its own step range, in the thread's own buffer, then writes
     /// them out in NCHW order.
     /// </summary>
-    private readonly struct ForwardJob(ConvGeometry g, float* xp, int hp, int wp, int* taps, float* packed, int* ranges, int perImage, float* bias, float* output)
+    private readonly struct ForwardJob(ConvGeometry g, float* xp, int hp, int wp, int* taps, float* packed, int* ranges, int perImage, float* bias, float* output, bool relu)
         : IWorkerJob
     {
         public void Run(int start, int end)
@@ -500,7 +536,7 @@ internal static unsafe class ImplicitGemmConvKernel
             }
         }
 
-        /// <summary>dest[o·area + i] = sums[i·ldc + o] (+ bias[o]) for the item's positions i and the group's channels o.</summary>
+        /// <summary>dest[o·area + i] = sums[i·ldc + o] (+ bias[o]), through ReLU when asked, for the item's positions i and the group's channels o.</summary>
         private void Scatter(float* sums, int ldc, int count, float* dest, float* groupBias)
         {
             int og = g.GroupOutChannels, area = g.OutArea, o = 0;
@@ -509,13 +545,13 @@ internal static unsafe class ImplicitGemmConvKernel
                 var add = groupBias == null ? Vector256<float>.Zero : Vector256.Load(groupBias + o);
                 int i = 0;
                 for (; i + 8 <= count; i += 8)
-                    Transpose8(sums + (nint)i * ldc + o, ldc, dest + (nint)o * area + i, area, add);
+                    Transpose8(sums + (nint)i * ldc + o, ldc, dest + (nint)o * area + i, area, add, relu);
                 for (int j = 0; j < 8; j++)
                 {
                     float* d = dest + (nint)(o + j) * area;
                     float* s = sums + o + j;
                     float b = add.GetElement(j);
-                    for (int r = i; r < count; r++) d[r] = s[(nint)r * ldc] + b;
+                    for (int r = i; r < count; r++) d[r] = Relu(s[(nint)r * ldc] + b, relu);
                 }
             }
             for (; o < og; o++)
@@ -523,7 +559,7 @@ internal static unsafe class ImplicitGemmConvKernel
                 float* d = dest + (nint)o * area;
                 float* s = sums + o;
                 float b = groupBias == null ? 0f : groupBias[o];
-                for (int r = 0; r < count; r++) d[r] = s[(nint)r * ldc] + b;
+                for (int r = 0; r < count; r++) d[r] = Relu(s[(nint)r * ldc] + b, relu);
             }
         }
     }
