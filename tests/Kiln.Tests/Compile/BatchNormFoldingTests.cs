@@ -52,9 +52,9 @@ public sealed class BatchNormFoldingTests
         var text = compiled.GraphText;
         Assert.DoesNotContain("param @", text); // frozen: constants only
         foreach (var op in new[] { "Sub(", "Rsqrt(", "Mul(", "BatchNorm" }) Assert.DoesNotContain(op, text);
-        Assert.Equal(2, CountOf(text, "= Conv2d("));
+        Assert.Equal(2, CountOf(text, "= FusedConv2d(")); // each with its ReLU folded in
         Assert.Equal(2, CountOf(text, "= PrepackedLinear(")); // frozen weights are packed once
-        Assert.Contains("= Conv2d(%in0, %c", text);
+        Assert.Contains("= FusedConv2d(%in0, %c", text);
     }
 
     [Fact]

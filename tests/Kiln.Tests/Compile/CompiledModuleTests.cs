@@ -50,7 +50,7 @@ public sealed class CompiledModuleTests
         Assert.Equal(1, compiled.TraceCount);
         var text = compiled.GraphText;
         Assert.StartsWith("graph Sequential(%in0: [4,1,28,28] f32)\n  param @0.weight: [8,1,5,5] f32\n  param @0.bias: [8] f32\n", text);
-        Assert.Contains("= Conv2d(%in0, @0.weight, @0.bias)", text);
+        Assert.Contains("Conv2d(%in0, @0.weight, @0.bias)", text); // FusedConv2d where a ReLU follows
         Assert.Contains("= Linear(", text);
         Assert.DoesNotContain("Dropout", text); // the identity in eval mode: nothing to record
     }

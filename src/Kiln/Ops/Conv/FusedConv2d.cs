@@ -29,7 +29,16 @@ internal sealed class FusedConv2dOp : OpDef<FusedConv2dOp.Attributes>
 
     public override TensorSpec Infer(ReadOnlySpan<TensorSpec> inputs, Attributes at)
     {
-        var spec = Conv2dOp.Instance.Infer(inputs, at.Conv);
+        TensorSpec spec;
+        try
+        {
+            spec = Conv2dOp.Instance.Infer(inputs, at.Conv);
+        }
+        catch (KilnShapeException e)
+        {
+            // The convolution's own rules and message, under the name this node shows in the graph.
+            throw new KilnShapeException($"{Name}: {e.Message}", e);
+        }
         var w = inputs[1].Shape;
         if (at.Packed is { } p && (p.OutChannels != w[0] || p.GroupChannels != w[1] || p.KernelHeight != w[2] || p.KernelWidth != w[3] || p.Groups != at.Conv.Groups))
             throw Error($"packed weight is {p}, expected a {w} weight in {at.Conv.Groups} groups", inputs);
