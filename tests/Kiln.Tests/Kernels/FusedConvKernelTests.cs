@@ -100,6 +100,39 @@ public sealed unsafe class FusedConvKernelTests
         Assert.Contains(y, v => v < 0); // ReLU was not applied
     }
 
+    /// <summary>
+    /// A first layer's short patch at batch 1 on 2 threads runs the bands path, which applies ReLU to each
+    /// band; on the calling thread alone it runs the plain pass and leaves ReLU to the caller. Either way
+    /// the bits are those of the forward pass followed by ReLU.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 28, 28, 32, 5, 2, true)]
+    [InlineData(3, 9, 13, 7, 3, 1, false)]
+    [InlineData(2, 11, 6, 5, 3, 0, true)]
+    public void Bands_path_applies_relu_per_band_with_the_bits_of_forward_then_relu(int channels, int height, int width, int outChannels, int kernel, int pad, bool biased)
+    {
+        var g = new ConvGeometry(1, channels, height, width, outChannels, 1, kernel, kernel, 1, 1, pad, pad, 1, 1,
+            height + 2 * pad - kernel + 1, width + 2 * pad - kernel + 1);
+        Assert.False(ConvKernel.ForwardTakesImplicitGemm(g));
+        var rng = new Random(channels * 100 + kernel);
+        var x = Random(rng, channels * height * width);
+        var w = Random(rng, outChannels * channels * kernel * kernel);
+        var bias = biased ? Random(rng, outChannels) : null;
+        var expected = new float[outChannels * g.OutArea];
+        fixed (float* px = x, pw = w, pb = bias, py = expected) ConvKernel.Forward(g, px, pw, pb, py, null);
+        for (int i = 0; i < expected.Length; i++) expected[i] = expected[i] < 0 ? 0 : expected[i];
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var pool = new WorkerPool(threads);
+            var y = new float[expected.Length];
+            bool applied;
+            fixed (float* px = x, pw = w, pb = bias, py = y) applied = ConvKernel.ForwardFused(g, px, pw, null, pb, py, pool, relu: true);
+            Assert.Equal(threads == 2, applied);
+            if (!applied) for (int i = 0; i < y.Length; i++) y[i] = y[i] < 0 ? 0 : y[i];
+            AssertSameBits(expected, y, $"{g}, {threads} threads");
+        }
+    }
+
     [Fact]
     public void Packed_weights_fit_only_the_shape_they_were_packed_for()
     {

@@ -53,9 +53,9 @@ internal static unsafe class ConvKernel
             ConvScratch.ReleaseLarge();
             return;
         }
-        if (pool is not null && g.Batch > 0 && g.Batch < pool.ThreadCount && !g.IsPointwise && g.OutHeight > 1)
+        if (TakesBands(g, pool))
         {
-            ForwardBands(g, input, weight, bias, output, pool);
+            ForwardBands(g, input, weight, bias, output, pool!, relu: false);
             return;
         }
         var job = new ImageJob<T>(g, ConvPass.Forward, input, weight, output, bias);
@@ -68,12 +68,18 @@ internal static unsafe class ConvKernel
     /// <summary>
     /// The float32 forward pass of a compiled graph's fused convolution: on the implicit-GEMM path, with
     /// weights packed beforehand (<paramref name="packed"/>, null: packed now) and ReLU applied as each tile
-    /// is stored. Returns false when another path ran the plain forward pass, leaving ReLU to the caller.
+    /// is stored; on the bands path (fewer images than threads), ReLU applied to each band while it is in
+    /// cache. Returns false when another path ran the plain forward pass, leaving ReLU to the caller.
     /// </summary>
     internal static bool ForwardFused(in ConvGeometry g, float* input, float* weight, PackedConvWeights? packed, float* bias, float* output, WorkerPool? pool, bool relu)
     {
         if (!ForwardTakesImplicitGemm(g))
         {
+            if (!g.IsDepthwise && TakesBands(g, pool))
+            {
+                ForwardBands(g, input, weight, bias, output, pool!, relu);
+                return true;
+            }
             Forward(g, input, weight, bias, output, pool);
             return false;
         }
@@ -90,17 +96,21 @@ internal static unsafe class ConvKernel
     /// 0.6M multiply-adds), so without bands one thread ran it alone. The GEMM's outputs do not depend
     /// on how its columns are cut, so the bits are the whole image's.
     /// </summary>
-    private static void ForwardBands<T>(in ConvGeometry g, T* input, T* weight, T* bias, T* output, WorkerPool pool) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void ForwardBands<T>(in ConvGeometry g, T* input, T* weight, T* bias, T* output, WorkerPool pool, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int wanted = (pool.ThreadCount + g.Batch - 1) / g.Batch;
         int bandRows = Math.Min(BandRows<T>(g), (g.OutHeight + wanted - 1) / wanted);
         int bands = (g.OutHeight + bandRows - 1) / bandRows;
-        var job = new ForwardBandsJob<T>(g, input, weight, bias, output, bandRows, bands);
+        var job = new ForwardBandsJob<T>(g, input, weight, bias, output, bandRows, bands, relu);
         pool.For(g.Batch * bands, 1, ref job);
     }
 
-    /// <summary>Items [start, end) of <see cref="ForwardBands{T}"/>: band item % bands of image item / bands, every group.</summary>
-    private readonly struct ForwardBandsJob<T>(ConvGeometry g, T* input, T* weight, T* bias, T* output, int bandRows, int bands) : IWorkerJob
+    /// <summary>Whether the (non-depthwise, not implicit-GEMM) forward pass shares bands of output rows: fewer images than threads.</summary>
+    private static bool TakesBands(in ConvGeometry g, WorkerPool? pool)
+        => pool is not null && g.Batch > 0 && g.Batch < pool.ThreadCount && !g.IsPointwise && g.OutHeight > 1;
+
+    /// <summary>Items [start, end) of <see cref="ForwardBands{T}"/>: band item % bands of image item / bands, every group, through ReLU when asked.</summary>
+    private readonly struct ForwardBandsJob<T>(ConvGeometry g, T* input, T* weight, T* bias, T* output, int bandRows, int bands, bool relu) : IWorkerJob
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int start, int end)
@@ -117,11 +127,12 @@ internal static unsafe class ConvKernel
                     T* y = output + ((nint)n * g.OutChannels + (nint)group * og) * ohw + (nint)row * ow;
                     Im2ColKernel.Unfold(g, x, cg, row, rowEnd, columns);
                     Gemm(false, false, og, bandColumns, k, weight + (nint)group * og * k, k, columns, bandColumns, y, ohw, accumulate: false, null);
-                    if (bias == null) continue;
+                    if (bias == null && !relu) continue;
                     for (int o = 0; o < og; o++)
                     {
                         var span = new Span<T>(y + (nint)o * ohw, bandColumns);
-                        TensorPrimitives.Add(span, bias[group * og + o], span);
+                        if (bias != null) TensorPrimitives.Add(span, bias[group * og + o], span);
+                        if (relu) ElementwiseLoop.DenseUnary(y + (nint)o * ohw, y + (nint)o * ohw, bandColumns, new ReluOperator<T>());
                     }
                 }
             }
