@@ -47,6 +47,12 @@ internal static unsafe class ConvKernel
                 for (int n = 0; n < g.Batch; n++) AddBias(bias, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutArea);
             return;
         }
+        if (typeof(T) == typeof(float) && WinogradConvKernel.SupportsForward(g))
+        {
+            WinogradConvKernel.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output, pool);
+            ConvScratch.ReleaseLarge();
+            return;
+        }
         if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsForward(g))
         {
             ImplicitGemmConvKernel.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output, pool);
@@ -127,6 +133,12 @@ internal static unsafe class ConvKernel
         if (g.IsDepthwise)
         {
             DepthwiseConvKernel.InputGrad(g, grad, weight, gradInput);
+            return;
+        }
+        if (typeof(T) == typeof(float) && WinogradConvKernel.SupportsInputGrad(g))
+        {
+            WinogradConvKernel.InputGrad(g, (float*)grad, (float*)weight, (float*)gradInput, pool);
+            ConvScratch.ReleaseLarge();
             return;
         }
         if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsInputGrad(g))
