@@ -134,6 +134,26 @@ public sealed unsafe class FusedConvKernelTests
     }
 
     [Fact]
+    public void Shapes_that_run_winograd_keep_it_and_leave_relu_to_the_caller()
+    {
+        var g = new ConvGeometry(4, 32, 14, 14, 64, 1, 5, 5, 1, 1, 2, 2, 1, 1, 14, 14);
+        if (!WinogradConvKernel.SupportsForward(g)) return;
+        Assert.False(ConvKernel.ForwardTakesImplicitGemm(g));
+        var rng = new Random(9);
+        var x = Random(rng, 4 * 32 * 196);
+        var w = Random(rng, 64 * 32 * 25);
+        var expected = new float[4 * 64 * 196];
+        var y = new float[expected.Length];
+        using var pool = new WorkerPool(2);
+        fixed (float* px = x, pw = w, pe = expected, py = y)
+        {
+            ConvKernel.Forward(g, px, pw, null, pe, pool);
+            Assert.False(ConvKernel.ForwardFused(g, px, pw, null, null, py, pool, relu: true));
+        }
+        AssertSameBits(expected, y, "Winograd forward");
+    }
+
+    [Fact]
     public void Packed_weights_fit_only_the_shape_they_were_packed_for()
     {
         var g = new ConvGeometry(1, 8, 5, 5, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 5, 5);

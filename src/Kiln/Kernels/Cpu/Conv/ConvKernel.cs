@@ -47,6 +47,12 @@ internal static unsafe class ConvKernel
                 for (int n = 0; n < g.Batch; n++) AddBias(bias, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutArea);
             return;
         }
+        if (typeof(T) == typeof(float) && WinogradConvKernel.SupportsForward(g))
+        {
+            WinogradConvKernel.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output, pool);
+            ConvScratch.ReleaseLarge();
+            return;
+        }
         if (typeof(T) == typeof(float) && ForwardTakesImplicitGemm(g))
         {
             ImplicitGemmConvKernel.Forward(g, (float*)input, (float*)weight, (float*)bias, (float*)output, pool);
@@ -63,7 +69,8 @@ internal static unsafe class ConvKernel
     }
 
     /// <summary>Whether the float32 forward pass of this shape runs on <see cref="ImplicitGemmConvKernel"/>, the path that takes prepacked weights and a ReLU epilogue.</summary>
-    internal static bool ForwardTakesImplicitGemm(in ConvGeometry g) => !g.IsDepthwise && !g.IsPointwise && ImplicitGemmConvKernel.SupportsForward(g);
+    internal static bool ForwardTakesImplicitGemm(in ConvGeometry g)
+        => !g.IsDepthwise && !g.IsPointwise && !WinogradConvKernel.SupportsForward(g) && ImplicitGemmConvKernel.SupportsForward(g);
 
     /// <summary>
     /// The float32 forward pass of a compiled graph's fused convolution: on the implicit-GEMM path, with
@@ -75,7 +82,8 @@ internal static unsafe class ConvKernel
     {
         if (!ForwardTakesImplicitGemm(g))
         {
-            if (!g.IsDepthwise && TakesBands(g, pool))
+            // The paths in Forward's order: depthwise and Winograd have no epilogue of their own.
+            if (!g.IsDepthwise && !WinogradConvKernel.SupportsForward(g) && TakesBands(g, pool))
             {
                 ForwardBands(g, input, weight, bias, output, pool!, relu);
                 return true;
@@ -159,6 +167,12 @@ internal static unsafe class ConvKernel
         if (g.IsDepthwise)
         {
             DepthwiseConvKernel.InputGrad(g, grad, weight, gradInput);
+            return;
+        }
+        if (typeof(T) == typeof(float) && WinogradConvKernel.SupportsInputGrad(g))
+        {
+            WinogradConvKernel.InputGrad(g, (float*)grad, (float*)weight, (float*)gradInput, pool);
+            ConvScratch.ReleaseLarge();
             return;
         }
         if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsInputGrad(g))

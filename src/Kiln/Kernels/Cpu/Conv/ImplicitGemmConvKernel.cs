@@ -172,7 +172,7 @@ internal static unsafe class ImplicitGemmConvKernel
     }
 
     /// <summary>The forward geometry whose output is the input gradient of <paramref name="g"/> (stride 1).</summary>
-    private static ConvGeometry InputGradGeometry(in ConvGeometry g) => new(
+    internal static ConvGeometry InputGradGeometry(in ConvGeometry g) => new(
         g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.Channels, g.Groups, g.KernelHeight, g.KernelWidth,
         1, 1, FlippedPadTop(g), FlippedPadLeft(g), g.DilationHeight, g.DilationWidth, g.Height, g.Width);
 
@@ -415,7 +415,7 @@ internal static unsafe class ImplicitGemmConvKernel
     /// transposed in registers so it leaves as eight row stores instead of 64 scattered ones.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(float* s, int ldc, float* dest, nint stride, Vector256<float> add)
+    internal static void Transpose8(float* s, int ldc, float* dest, nint stride, Vector256<float> add)
         => Transpose8(s, ldc, dest, stride, add, relu: false);
 
     /// <summary>As <see cref="Transpose8(float*, int, float*, nint, Vector256{float})"/>, each row passed through ReLU (x &lt; 0 ? 0 : x) when <paramref name="relu"/>.</summary>

@@ -1,0 +1,180 @@
+using Kiln.Kernels.Cpu;
+
+namespace Kiln.Tests.Kernels;
+
+/// <summary>
+/// The Winograd F(2×2, 5×5) convolution against textbook sums in double: odd channel counts (not
+/// multiples of the 8-channel vectors or 16-channel panels), odd output sizes (tiles cut by the
+/// output's edge), 'same', 'valid' and uneven padding, with and without bias; the input gradient
+/// against the transposed convolution's sums; the same bits on 1, 2 and 3 threads.
+/// </summary>
+public sealed unsafe class WinogradConvKernelTests
+{
+    private static float[] Random(Random rng, int count)
+    {
+        var v = new float[count];
+        for (int i = 0; i < count; i++) v[i] = (float)(rng.NextDouble() * 2 - 1);
+        return v;
+    }
+
+    private static ConvGeometry Geometry(int batch, int channels, int height, int width, int outChannels, int padTop, int padLeft, int padBottom, int padRight)
+        => new(batch, channels, height, width, outChannels, 1, 5, 5, 1, 1, padTop, padLeft, 1, 1,
+            height + padTop + padBottom - 4, width + padLeft + padRight - 4);
+
+    private static double[] NaiveForward(ConvGeometry g, float[] x, float[] w, float[]? bias)
+    {
+        var y = new double[g.Batch * g.OutChannels * g.OutArea];
+        for (int n = 0; n < g.Batch; n++)
+        for (int o = 0; o < g.OutChannels; o++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        {
+            double sum = bias?[o] ?? 0;
+            for (int c = 0; c < g.Channels; c++)
+            for (int ky = 0; ky < 5; ky++)
+            for (int kx = 0; kx < 5; kx++)
+            {
+                int iy = oy + ky - g.PadTop, ix = ox + kx - g.PadLeft;
+                if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                sum += (double)x[((n * g.Channels + c) * g.Height + iy) * g.Width + ix] * w[((o * g.Channels + c) * 5 + ky) * 5 + kx];
+            }
+            y[((n * g.OutChannels + o) * g.OutHeight + oy) * g.OutWidth + ox] = sum;
+        }
+        return y;
+    }
+
+    private static double[] NaiveInputGrad(ConvGeometry g, float[] dy, float[] w)
+    {
+        var dx = new double[g.Batch * g.Channels * g.InArea];
+        for (int n = 0; n < g.Batch; n++)
+        for (int o = 0; o < g.OutChannels; o++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        {
+            double d = dy[((n * g.OutChannels + o) * g.OutHeight + oy) * g.OutWidth + ox];
+            for (int c = 0; c < g.Channels; c++)
+            for (int ky = 0; ky < 5; ky++)
+            for (int kx = 0; kx < 5; kx++)
+            {
+                int iy = oy + ky - g.PadTop, ix = ox + kx - g.PadLeft;
+                if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                dx[((n * g.Channels + c) * g.Height + iy) * g.Width + ix] += d * w[((o * g.Channels + c) * 5 + ky) * 5 + kx];
+            }
+        }
+        return dx;
+    }
+
+    /// <summary>Every element within a small multiple of float32 rounding of the sum of |terms| (≤ channels · 25 · 1 here).</summary>
+    private static void AssertClose(double[] expected, float[] actual, int terms, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double tolerance = 2e-6 * terms;
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"{what}: element {i} is {actual[i]:R}, expected {expected[i]:R}");
+    }
+
+    private static float[] RunForward(ConvGeometry g, float[] x, float[] w, float[]? bias, WorkerPool? pool)
+    {
+        var y = new float[g.Batch * g.OutChannels * g.OutArea];
+        Array.Fill(y, float.NaN);
+        fixed (float* px = x, pw = w, pb = bias, py = y)
+            WinogradConvKernel.Forward(g, px, pw, pb, py, pool);
+        return y;
+    }
+
+    private static float[] RunInputGrad(ConvGeometry g, float[] dy, float[] w, WorkerPool? pool)
+    {
+        var dx = new float[g.Batch * g.Channels * g.InArea];
+        Array.Fill(dx, float.NaN);
+        fixed (float* pdy = dy, pw = w, pdx = dx)
+            WinogradConvKernel.InputGrad(g, pdy, pw, pdx, pool);
+        return dx;
+    }
+
+    [Theory]
+    [InlineData(7, 17, 9, 11, 19, 2, 2, 2, 2, true)]
+    [InlineData(4, 32, 14, 14, 64, 2, 2, 2, 2, true)]
+    [InlineData(5, 24, 13, 20, 16, 0, 0, 0, 0, false)]
+    [InlineData(13, 16, 10, 7, 33, 1, 3, 2, 0, true)]
+    [InlineData(2, 20, 15, 15, 18, 4, 4, 4, 4, false)]
+    public void Winograd_forward_matches_naive_sums_with_identical_bits_on_any_thread_count(
+        int batch, int channels, int height, int width, int outChannels, int padTop, int padLeft, int padBottom, int padRight, bool withBias)
+    {
+        var g = Geometry(batch, channels, height, width, outChannels, padTop, padLeft, padBottom, padRight);
+        if (!ImplicitGemmConvKernel.IsAccelerated) return;
+        Assert.True(WinogradConvKernel.SupportsForward(g), g.ToString());
+        var rng = new Random(batch * 100 + channels);
+        var x = Random(rng, batch * channels * height * width);
+        var w = Random(rng, outChannels * channels * 25);
+        var bias = withBias ? Random(rng, outChannels) : null;
+        var expected = NaiveForward(g, x, w, bias);
+        var alone = RunForward(g, x, w, bias, null);
+        AssertClose(expected, alone, channels * 25, g.ToString());
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            Assert.Equal(alone, RunForward(g, x, w, bias, pool));
+        }
+    }
+
+    [Theory]
+    [InlineData(4, 32, 14, 14, 64, 2, 2, 2, 2)]
+    [InlineData(7, 19, 9, 11, 17, 2, 2, 2, 2)]
+    [InlineData(13, 16, 10, 7, 21, 1, 3, 2, 0)]
+    [InlineData(3, 24, 13, 20, 16, 0, 0, 0, 0)]
+    public void Winograd_input_grad_matches_naive_transposed_sums_with_identical_bits_on_any_thread_count(
+        int batch, int channels, int height, int width, int outChannels, int padTop, int padLeft, int padBottom, int padRight)
+    {
+        var g = Geometry(batch, channels, height, width, outChannels, padTop, padLeft, padBottom, padRight);
+        if (!ImplicitGemmConvKernel.IsAccelerated) return;
+        Assert.True(WinogradConvKernel.SupportsInputGrad(g), g.ToString());
+        var rng = new Random(batch * 100 + outChannels);
+        var dy = Random(rng, batch * outChannels * g.OutArea);
+        var w = Random(rng, outChannels * channels * 25);
+        var expected = NaiveInputGrad(g, dy, w);
+        var alone = RunInputGrad(g, dy, w, null);
+        AssertClose(expected, alone, outChannels * 25, g.ToString());
+        foreach (int threads in new[] { 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            Assert.Equal(alone, RunInputGrad(g, dy, w, pool));
+        }
+    }
+
+    [Fact]
+    public void Winograd_is_chosen_only_for_5x5_stride_1_layers_with_enough_channels_and_tiles()
+    {
+        if (!ImplicitGemmConvKernel.IsAccelerated) return;
+        Assert.True(WinogradConvKernel.SupportsForward(Geometry(64, 32, 14, 14, 64, 2, 2, 2, 2)));
+        // A first layer's single input channel, and one small image (49 tiles), stay on the implicit GEMM.
+        Assert.False(WinogradConvKernel.SupportsForward(Geometry(64, 1, 28, 28, 32, 2, 2, 2, 2)));
+        Assert.False(WinogradConvKernel.SupportsForward(Geometry(1, 32, 14, 14, 64, 2, 2, 2, 2)));
+        var strided = new ConvGeometry(64, 32, 14, 14, 64, 1, 5, 5, 2, 2, 2, 2, 1, 1, 7, 7);
+        Assert.False(WinogradConvKernel.SupportsForward(strided));
+        var threeByThree = new ConvGeometry(64, 32, 14, 14, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14);
+        Assert.False(WinogradConvKernel.SupportsForward(threeByThree));
+        // Padding wider than the kernel's span flips to a negative one: no input gradient here.
+        Assert.False(WinogradConvKernel.SupportsInputGrad(Geometry(8, 32, 14, 14, 64, 5, 5, 5, 5)));
+    }
+
+    [Fact]
+    public void ConvKernel_routes_the_cnn_second_layer_through_winograd_and_matches_naive_sums()
+    {
+        var g = Geometry(8, 32, 14, 14, 64, 2, 2, 2, 2);
+        var rng = new Random(5);
+        var x = Random(rng, 8 * 32 * 196);
+        var w = Random(rng, 64 * 32 * 25);
+        var bias = Random(rng, 64);
+        var y = new float[8 * 64 * 196];
+        var dx = new float[x.Length];
+        fixed (float* px = x, pw = w, pb = bias, py = y, pdx = dx)
+        {
+            ConvKernel.Forward(g, px, pw, pb, py, null);
+            ConvKernel.InputGrad(g, py, pw, pdx, null);
+        }
+        AssertClose(NaiveForward(g, x, w, bias), y, 32 * 25, "forward");
+        AssertClose(NaiveInputGrad(g, y, w), dx, 64 * 25 * 20, "input grad");
+        if (!ImplicitGemmConvKernel.IsAccelerated) return;
+        Assert.Equal(RunForward(g, x, w, bias, null), y);
+    }
+}
