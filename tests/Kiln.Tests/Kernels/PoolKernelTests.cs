@@ -240,6 +240,41 @@ public sealed unsafe class PoolKernelTests
         Assert.Equal(dx0.Select(BitConverter.DoubleToInt64Bits), dx.Select(BitConverter.DoubleToInt64Bits));
     }
 
+    /// <summary>The float32 vector rows, whose last vector overlaps the one before it: widths of 7 and 14 windows, fewer than a vector, odd sizes.</summary>
+    [Theory]
+    [InlineData(28, 28)]
+    [InlineData(14, 14)]
+    [InlineData(7, 9)]
+    [InlineData(4, 6)]
+    [InlineData(6, 19)]
+    [InlineData(2, 34)]
+    public void Max_pool_2x2_stride_2_in_float32_matches_per_window_rule_with_ties_and_nan(int h, int w)
+    {
+        var window = new PoolKernel.Window(h, w, h / 2, w / 2, 2, 2, 2, 2, 0, 0, 1, 1);
+        int planes = 3;
+        var rng = new Random(h * 100 + w + 7);
+        var x = new float[planes * window.InArea];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.Next(20) == 0 ? float.NaN : rng.Next(-1, 2) * 0.5f;
+        var expected = new float[planes * window.OutArea];
+        for (int p = 0; p < planes; p++)
+        for (int oy = 0; oy < window.OutHeight; oy++)
+        for (int ox = 0; ox < window.OutWidth; ox++)
+        {
+            int arg = -1;
+            foreach (var t in Taps(window, oy, ox))
+            {
+                float v = x[p * window.InArea + t];
+                if (arg < 0 || v > x[arg] || float.IsNaN(v)) arg = p * window.InArea + t;
+            }
+            expected[(p * window.OutHeight + oy) * window.OutWidth + ox] = x[arg];
+        }
+        var y = new float[expected.Length];
+        Array.Fill(y, -7f);
+        fixed (float* px = x, py = y) PoolKernel.MaxForward(window, planes, px, py);
+        Assert.Equal(expected.Select(v => float.IsNaN(v) ? -1 : BitConverter.SingleToInt32Bits(v)),
+            y.Select(v => float.IsNaN(v) ? -1 : BitConverter.SingleToInt32Bits(v)));
+    }
+
     [Theory]
     [InlineData(2, 2)]
     [InlineData(3, 2)]

@@ -14,30 +14,38 @@ namespace Kiln.Kernels.Cpu;
 /// </summary>
 internal static unsafe class MaxPoolTwoByTwoRows
 {
-    /// <summary>y[ox] = the maximum of window ox of rows <paramref name="r0"/>, <paramref name="r1"/> (rows first, then columns).</summary>
+    /// <summary>
+    /// y[ox] = the maximum of window ox of rows <paramref name="r0"/>, <paramref name="r1"/> (rows first, then
+    /// columns). A row of at least one vector of windows ends with a vector that overlaps the one before it
+    /// (windows computed twice get the same value), so the small images of a CNN's later layers (7 or 14
+    /// windows a row) leave nothing to the scalar path, which cost 4× the vector loop there.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int Forward(float* r0, float* r1, float* y, int windows)
     {
-        int ox = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && windows >= 8)
         {
-            for (; ox + 8 <= windows; ox += 8)
+            for (int ox = 0; ox < windows; ox += 8)
             {
-                var column = MaxOrNaN(Vector512.Load(r0 + 2 * ox), Vector512.Load(r1 + 2 * ox));
+                int at = Math.Min(ox, windows - 8);
+                var column = MaxOrNaN(Vector512.Load(r0 + 2 * at), Vector512.Load(r1 + 2 * at));
                 var window = MaxOrNaN(column, SwapPairs(column));
-                Vector512.Shuffle(window, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14)).GetLower().Store(y + ox);
+                Vector512.Shuffle(window, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14)).GetLower().Store(y + at);
             }
+            return windows;
         }
-        else if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && windows >= 4)
         {
-            for (; ox + 4 <= windows; ox += 4)
+            for (int ox = 0; ox < windows; ox += 4)
             {
-                var column = MaxOrNaN(Vector256.Load(r0 + 2 * ox), Vector256.Load(r1 + 2 * ox));
+                int at = Math.Min(ox, windows - 4);
+                var column = MaxOrNaN(Vector256.Load(r0 + 2 * at), Vector256.Load(r1 + 2 * at));
                 var window = MaxOrNaN(column, SwapPairs(column));
-                Vector256.Shuffle(window, Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower().Store(y + ox);
+                Vector256.Shuffle(window, Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower().Store(y + at);
             }
+            return windows;
         }
-        return ox;
+        return 0;
     }
 
     /// <summary>
