@@ -62,10 +62,7 @@ public sealed class Conv2dFusionTests : IDisposable
         Assert.Contains("= Conv2d(", text);
     }
 
-    private static Sequential FashionCnn() => new(
-        new Conv2d(1, 32, kernelSize: 5, padding: 2), new Relu(), new MaxPool2d(2),
-        new Conv2d(32, 64, kernelSize: 5, padding: 2), new Relu(), new MaxPool2d(2),
-        new Flatten(), new Linear(64 * 7 * 7, 1024), new Relu(), new Dropout(0.4), new Linear(1024, 10));
+    private static Sequential FashionCnn() => CompiledModuleTests.FashionCnn(32, 64, 1024);
 
     private static Tensor Eager(Module model, Tensor x)
     {

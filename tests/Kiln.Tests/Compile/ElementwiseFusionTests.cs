@@ -158,11 +158,12 @@ public sealed class ElementwiseFusionTests
             var portable = portableGraph.ToString();
             executed.DisposeConstants();
             var files = Directory.GetFiles(directory).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray();
-            Assert.Equal(7, files.Length);
+            Assert.Equal(8, files.Length);
             Assert.EndsWith(".05-GemmWeightPrepacking.txt", files[5]);
-            Assert.EndsWith(".06-ElementwiseFusionPass.txt", files[6]);
+            Assert.EndsWith(".06-Conv2dFusionPass.txt", files[6]);
+            Assert.EndsWith(".07-ElementwiseFusionPass.txt", files[7]);
             Assert.Contains("= Mul(%in0, %c0)", portable);
-            Assert.Contains("FusedElementwise(%in0, %c0) { s0 = Mul(in0, in1) : [3,4] f32; s1 = Relu(s0) : [3,4] f32 }", File.ReadAllText(Path.Combine(directory, files[6])));
+            Assert.Contains("FusedElementwise(%in0, %c0) { s0 = Mul(in0, in1) : [3,4] f32; s1 = Relu(s0) : [3,4] f32 }", File.ReadAllText(Path.Combine(directory, files[7])));
         }
         finally
         {

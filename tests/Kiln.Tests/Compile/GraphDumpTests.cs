@@ -51,7 +51,7 @@ public sealed class GraphDumpTests
                 .GroupBy(f => Path.GetFileName(f)![..Path.GetFileName(f)!.LastIndexOf('.', Path.GetFileName(f)!.Length - 5)])
                 .Single(g => g.Any(f => f.EndsWith("-Trace.txt") && File.ReadAllText(f) is var t && t.Contains("Erf(%in0)") && t.Contains("Where(")))
                 .ToArray();
-            Assert.Equal(7, mine.Length); // the trace, four portable passes, GemmWeightPrepacking, ElementwiseFusionPass
+            Assert.Equal(8, mine.Length); // the trace, four portable passes, GemmWeightPrepacking, Conv2dFusionPass, ElementwiseFusionPass
         }
         finally
         {

@@ -197,6 +197,18 @@ public sealed unsafe class PoolKernelTests
         }
     }
 
+    /// <summary>The index in <paramref name="x"/> of window (oy, ox) of a plane's maximum: the first largest in window order, a later NaN replacing it.</summary>
+    private static int WindowArgMax(PoolKernel.Window window, int plane, int oy, int ox, Func<int, double> x)
+    {
+        int arg = -1;
+        foreach (var t in Taps(window, oy, ox))
+        {
+            int i = plane * window.InArea + t;
+            if (arg < 0 || x(i) > x(arg) || double.IsNaN(x(i))) arg = i;
+        }
+        return arg;
+    }
+
     [Theory]
     [InlineData(28, 28)]
     [InlineData(14, 14)]
@@ -218,12 +230,7 @@ public sealed unsafe class PoolKernelTests
         for (int oy = 0; oy < window.OutHeight; oy++)
         for (int ox = 0; ox < window.OutWidth; ox++)
         {
-            int o = (p * window.OutHeight + oy) * window.OutWidth + ox, arg = -1;
-            foreach (var t in Taps(window, oy, ox))
-            {
-                double v = x[p * window.InArea + t];
-                if (arg < 0 || v > x[arg] || double.IsNaN(v)) arg = p * window.InArea + t;
-            }
+            int o = (p * window.OutHeight + oy) * window.OutWidth + ox, arg = WindowArgMax(window, p, oy, ox, i => x[i]);
             y0[o] = x[arg];
             dx0[arg] = 0.0 + g[o];
         }
@@ -259,15 +266,7 @@ public sealed unsafe class PoolKernelTests
         for (int p = 0; p < planes; p++)
         for (int oy = 0; oy < window.OutHeight; oy++)
         for (int ox = 0; ox < window.OutWidth; ox++)
-        {
-            int arg = -1;
-            foreach (var t in Taps(window, oy, ox))
-            {
-                float v = x[p * window.InArea + t];
-                if (arg < 0 || v > x[arg] || float.IsNaN(v)) arg = p * window.InArea + t;
-            }
-            expected[(p * window.OutHeight + oy) * window.OutWidth + ox] = x[arg];
-        }
+            expected[(p * window.OutHeight + oy) * window.OutWidth + ox] = x[WindowArgMax(window, p, oy, ox, i => x[i])];
         var y = new float[expected.Length];
         Array.Fill(y, -7f);
         fixed (float* px = x, py = y) PoolKernel.MaxForward(window, planes, px, py);

@@ -40,9 +40,14 @@ internal sealed unsafe class PackedConvWeights
     /// <summary>How a graph dump shows it: "64x32x5x5 conv panels".</summary>
     public override string ToString() => $"{OutChannels}x{GroupChannels}x{KernelHeight}x{KernelWidth}{(Groups > 1 ? $" groups {Groups}" : "")} conv panels";
 
-    /// <summary>Packs <paramref name="weight"/> (contiguous, the shape <paramref name="g"/> gives) for <see cref="ImplicitGemmConvKernel.ForwardPacked"/>.</summary>
+    /// <summary>
+    /// Packs <paramref name="weight"/> (contiguous, the shape <paramref name="g"/> gives) for <see cref="ImplicitGemmConvKernel.ForwardPacked"/>;
+    /// only where that kernel runs (<see cref="ImplicitGemmConvKernel.IsAccelerated"/>), since packing uses the same AVX2 transposes.
+    /// </summary>
     internal static PackedConvWeights Pack(in ConvGeometry g, float* weight)
     {
+        if (!ImplicitGemmConvKernel.IsAccelerated)
+            throw new PlatformNotSupportedException("convolution weights are packed only for the AVX2 implicit-GEMM kernel, which this processor cannot run");
         long length = ImplicitGemmConvKernel.PackedWeightLength(g);
         var buffer = GC.AllocateUninitializedArray<float>(checked((int)length + 64 / sizeof(float)), pinned: true);
         var packed = new PackedConvWeights(g.OutChannels, g.GroupChannels, g.KernelHeight, g.KernelWidth, g.Groups, buffer);
