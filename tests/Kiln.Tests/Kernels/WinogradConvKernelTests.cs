@@ -141,6 +141,62 @@ public sealed unsafe class WinogradConvKernelTests
         }
     }
 
+    private static double[] NaiveWeightGrad(ConvGeometry g, float[] x, float[] dy)
+    {
+        var dw = new double[g.OutChannels * g.Channels * 25];
+        for (int n = 0; n < g.Batch; n++)
+        for (int o = 0; o < g.OutChannels; o++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        {
+            double d = dy[((n * g.OutChannels + o) * g.OutHeight + oy) * g.OutWidth + ox];
+            for (int c = 0; c < g.Channels; c++)
+            for (int ky = 0; ky < 5; ky++)
+            for (int kx = 0; kx < 5; kx++)
+            {
+                int iy = oy + ky - g.PadTop, ix = ox + kx - g.PadLeft;
+                if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                dw[((o * g.Channels + c) * 5 + ky) * 5 + kx] += d * x[((n * g.Channels + c) * g.Height + iy) * g.Width + ix];
+            }
+        }
+        return dw;
+    }
+
+    private static float[] RunWeightGrad(ConvGeometry g, float[] x, float[] dy, WorkerPool? pool)
+    {
+        var dw = new float[g.OutChannels * g.Channels * 25];
+        Array.Fill(dw, float.NaN);
+        fixed (float* px = x, pdy = dy, pdw = dw)
+            WinogradConvKernel.WeightGrad(g, px, pdy, pdw, pool);
+        return dw;
+    }
+
+    [Theory]
+    [InlineData(4, 32, 14, 14, 64, 2, 2, 2, 2)]
+    [InlineData(7, 17, 9, 11, 19, 2, 2, 2, 2)]
+    [InlineData(13, 16, 10, 7, 21, 1, 3, 2, 0)]
+    [InlineData(5, 24, 13, 20, 16, 0, 0, 0, 0)]
+    [InlineData(9, 20, 6, 6, 33, 4, 4, 4, 4)]
+    public void Winograd_weight_grad_matches_naive_sums_with_identical_bits_on_any_thread_count(
+        int batch, int channels, int height, int width, int outChannels, int padTop, int padLeft, int padBottom, int padRight)
+    {
+        var g = Geometry(batch, channels, height, width, outChannels, padTop, padLeft, padBottom, padRight);
+        if (!ImplicitGemmConvKernel.IsAccelerated) return;
+        Assert.True(WinogradConvKernel.SupportsWeightGrad(g), g.ToString());
+        var rng = new Random(batch * 100 + channels + outChannels);
+        var x = Random(rng, batch * channels * height * width);
+        var dy = Random(rng, batch * outChannels * g.OutArea);
+        var expected = NaiveWeightGrad(g, x, dy);
+        var alone = RunWeightGrad(g, x, dy, null);
+        // Each weight sums one product per image and output position.
+        AssertClose(expected, alone, batch * g.OutArea, g.ToString());
+        foreach (int threads in new[] { 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            Assert.Equal(alone, RunWeightGrad(g, x, dy, pool));
+        }
+    }
+
     [Fact]
     public void Winograd_is_chosen_only_for_5x5_stride_1_layers_with_enough_channels_and_tiles()
     {
