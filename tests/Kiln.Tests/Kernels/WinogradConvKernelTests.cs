@@ -6,7 +6,8 @@ namespace Kiln.Tests.Kernels;
 /// The Winograd F(2×2, 5×5) convolution against textbook sums in double: odd channel counts (not
 /// multiples of the 8-channel vectors or 16-channel panels), odd output sizes (tiles cut by the
 /// output's edge), 'same', 'valid' and uneven padding, with and without bias; the input gradient
-/// against the transposed convolution's sums; the same bits on 1, 2 and 3 threads.
+/// against the transposed convolution's sums and the weight gradient against its sums over images and
+/// positions; the same bits on 1, 2 and 3 threads.
 /// </summary>
 public sealed unsafe class WinogradConvKernelTests
 {
@@ -214,7 +215,7 @@ public sealed unsafe class WinogradConvKernelTests
     }
 
     [Fact]
-    public void ConvKernel_routes_the_cnn_second_layer_through_winograd_and_matches_naive_sums()
+    public void ConvKernel_routes_the_cnn_second_layer_forward_and_both_gradients_through_winograd()
     {
         var g = Geometry(8, 32, 14, 14, 64, 2, 2, 2, 2);
         var rng = new Random(5);
@@ -223,14 +224,20 @@ public sealed unsafe class WinogradConvKernelTests
         var bias = Random(rng, 64);
         var y = new float[8 * 64 * 196];
         var dx = new float[x.Length];
-        fixed (float* px = x, pw = w, pb = bias, py = y, pdx = dx)
+        var dw = new float[w.Length];
+        fixed (float* px = x, pw = w, pb = bias, py = y, pdx = dx, pdw = dw)
         {
             ConvKernel.Forward(g, px, pw, pb, py, null);
             ConvKernel.InputGrad(g, py, pw, pdx, null);
+            ConvKernel.WeightGrad(g, px, py, pdw, null);
         }
         AssertClose(NaiveForward(g, x, w, bias), y, 32 * 25, "forward");
+        // The output (the gradient here) is up to about 20 in size: the tolerance scales with it.
         AssertClose(NaiveInputGrad(g, y, w), dx, 64 * 25 * 20, "input grad");
+        AssertClose(NaiveWeightGrad(g, x, y), dw, 8 * 196 * 20, "weight grad");
         if (!ImplicitGemmConvKernel.IsAccelerated) return;
         Assert.Equal(RunForward(g, x, w, bias, null), y);
+        Assert.Equal(RunInputGrad(g, y, w, null), dx);
+        Assert.Equal(RunWeightGrad(g, x, y, null), dw);
     }
 }

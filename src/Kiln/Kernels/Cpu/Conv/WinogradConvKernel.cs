@@ -125,13 +125,14 @@ internal static unsafe partial class WinogradConvKernel
     {
         int tilesX = TilesX(g), tiles = TilesY(g) * tilesX, hp = 2 * TilesY(g) + 4, wp = 2 * tilesX + 4;
         int blockTiles = BlockTiles(cp);
+        int outWidth = 2 * tilesX, outChannels = panels * NR;
         long paddedFloats = PaddedImageFloats(g), inputFloats = (long)Points * blockTiles * cp, productFloats = (long)Points * blockTiles * NR;
-        float* padded = ConvScratch.Get<float>(paddedFloats + inputFloats + productFloats);
-        float* transformedInput = padded + paddedFloats, products = transformedInput + inputFloats;
+        long imageFloats = (long)2 * TilesY(g) * outWidth * outChannels;
+        float* padded = ConvScratch.Get<float>(paddedFloats + inputFloats + productFloats + imageFloats);
+        float* transformedInput = padded + paddedFloats, products = transformedInput + inputFloats, channelsLast = products + productFloats;
         for (int n = start; n < end; n++)
         {
             PadImage(input + (nint)n * g.Channels * g.InArea, g.Channels, g.Height, g.Width, g.PadTop, g.PadLeft, padded, hp, wp, cp);
-            float* image = output + (nint)n * g.OutChannels * g.OutArea;
             for (int first = 0; first < tiles; first += blockTiles)
             {
                 int count = Math.Min(blockTiles, tiles - first);
@@ -154,10 +155,46 @@ internal static unsafe partial class WinogradConvKernel
                     for (int r = 0; r < count; r++)
                     {
                         int ty = (first + r) / tilesX, tx = first + r - ty * tilesX;
-                        TransformOutput(g, products + (nint)r * NR, (long)blockTiles * NR, bias, image, ty, tx, panel * NR);
+                        float* at = channelsLast + ((nint)2 * ty * outWidth + 2 * tx) * outChannels + panel * NR;
+                        TransformOutput(products + (nint)r * NR, (long)blockTiles * NR, bias, panel * NR, g.OutChannels, at, (nint)outWidth * outChannels, outChannels);
                     }
                 }
             }
+            StoreImage(channelsLast, outWidth, outChannels, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutHeight, g.OutWidth);
+        }
+    }
+
+    /// <summary>
+    /// The image's outputs from channels-last [rows, width, channelStride] into NCHW planes [channels,
+    /// height, width]: 8 positions × 8 channels per register transpose (the last columns by a transpose
+    /// that overlaps the one before), so the tile transforms store whole vectors instead of scattering
+    /// each value to its channel's plane.
+    /// </summary>
+    private static void StoreImage(float* channelsLast, int width, int channelStride, float* image, int channels, int height, int outWidth)
+    {
+        int area = height * outWidth;
+        for (int y = 0; y < height; y++)
+        {
+            float* from = channelsLast + (nint)y * width * channelStride;
+            float* to = image + (nint)y * outWidth;
+            int o = 0;
+            for (; o + Lanes <= channels; o += Lanes)
+            {
+                int x = 0;
+                for (; x + Lanes <= outWidth; x += Lanes)
+                    ImplicitGemmConvKernel.Transpose8(from + (nint)x * channelStride + o, channelStride, to + (nint)o * area + x, area, Vector256<float>.Zero);
+                if (x < outWidth && outWidth >= Lanes)
+                {
+                    ImplicitGemmConvKernel.Transpose8(from + (nint)(outWidth - Lanes) * channelStride + o, channelStride, to + (nint)o * area + outWidth - Lanes, area, Vector256<float>.Zero);
+                    x = outWidth;
+                }
+                for (; x < outWidth; x++)
+                for (int lane = 0; lane < Lanes; lane++)
+                    to[(nint)(o + lane) * area + x] = from[(nint)x * channelStride + o + lane];
+            }
+            for (; o < channels; o++)
+            for (int x = 0; x < outWidth; x++)
+                to[(nint)o * area + x] = from[(nint)x * channelStride + o];
         }
     }
 
@@ -375,16 +412,13 @@ internal static unsafe partial class WinogradConvKernel
     }
 
     /// <summary>
-    /// Y = Aᵀ m A for tile (ty, tx)'s products (point p at m[p·pointStride], 16 channels from
-    /// <paramref name="o0"/>), plus bias, written to the tile's 2×2 outputs that lie inside the image's output planes.
+    /// Y = Aᵀ m A for one tile's products (point p at m[p·pointStride], 16 channels from <paramref name="o0"/>),
+    /// plus bias, stored channels-last: output (dy, dx) of the tile at to + dy·rowStride + dx·positionStride.
     /// </summary>
-    private static void TransformOutput(in ConvGeometry g, float* m, long pointStride, float* bias, float* image, int ty, int tx, int o0)
+    private static void TransformOutput(float* m, long pointStride, float* bias, int o0, int channels, float* to, nint rowStride, nint positionStride)
     {
-        int oy = 2 * ty, ox = 2 * tx, area = g.OutArea;
-        bool right = ox + 1 < g.OutWidth, below = oy + 1 < g.OutHeight;
         var t = stackalloc Vector256<float>[2 * Alpha];
-        float* y = stackalloc float[4 * Lanes];
-        for (int half = 0; half < NR && o0 + half < g.OutChannels; half += Lanes)
+        for (int half = 0; half < NR && o0 + half < channels; half += Lanes)
         {
             float* mm = m + half;
             for (int x = 0; x < Alpha; x++)
@@ -399,22 +433,14 @@ internal static unsafe partial class WinogradConvKernel
                 t[x] = m0 + m1 + m2 + m3 + m4;
                 t[Alpha + x] = Fma.MultiplyAdd(m3 - m4, Vector256.Create(2f), m1 - m2 + m5);
             }
-            int o = o0 + half, lanes = Math.Min(Lanes, g.OutChannels - o);
+            int o = o0 + half, lanes = Math.Min(Lanes, channels - o);
             var b = bias == null ? Vector256<float>.Zero : lanes == Lanes ? Vector256.Load(bias + o) : PartialBias(bias + o, lanes);
             for (int i = 0; i < 2; i++)
             {
                 var r = t + i * Alpha;
-                Vector256.Store(r[0] + r[1] + r[2] + r[3] + r[4] + b, y + (2 * i) * Lanes);
-                Vector256.Store(Fma.MultiplyAdd(r[3] - r[4], Vector256.Create(2f), r[1] - r[2] + r[5]) + b, y + (2 * i + 1) * Lanes);
-            }
-            float* to = image + (nint)o * area + (nint)oy * g.OutWidth + ox;
-            for (int lane = 0; lane < lanes; lane++, to += area)
-            {
-                to[0] = y[lane];
-                if (right) to[1] = y[Lanes + lane];
-                if (!below) continue;
-                to[g.OutWidth] = y[2 * Lanes + lane];
-                if (right) to[g.OutWidth + 1] = y[3 * Lanes + lane];
+                float* row = to + i * rowStride + half;
+                Vector256.Store(r[0] + r[1] + r[2] + r[3] + r[4] + b, row);
+                Vector256.Store(Fma.MultiplyAdd(r[3] - r[4], Vector256.Create(2f), r[1] - r[2] + r[5]) + b, row + positionStride);
             }
         }
     }
