@@ -210,6 +210,10 @@ public sealed unsafe class WinogradConvKernelTests
         Assert.False(WinogradConvKernel.SupportsForward(strided));
         var threeByThree = new ConvGeometry(64, 32, 14, 14, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14);
         Assert.False(WinogradConvKernel.SupportsForward(threeByThree));
+        // 8 runs of 36 points × 512 × 512 sums (300 MB) would be too much scratch for the weight gradient.
+        Assert.True(WinogradConvKernel.SupportsForward(Geometry(16, 512, 8, 8, 512, 2, 2, 2, 2)));
+        Assert.False(WinogradConvKernel.SupportsWeightGrad(Geometry(16, 512, 8, 8, 512, 2, 2, 2, 2)));
+        Assert.True(WinogradConvKernel.SupportsWeightGrad(Geometry(64, 32, 14, 14, 64, 2, 2, 2, 2)));
         // Padding wider than the kernel's span flips to a negative one: no input gradient here.
         Assert.False(WinogradConvKernel.SupportsInputGrad(Geometry(8, 32, 14, 14, 64, 5, 5, 5, 5)));
     }

@@ -28,7 +28,12 @@ internal static unsafe partial class WinogradConvKernel
     /// <summary>Tiles per block of the weight gradient: the inner dimension of each point's product between reloads of S.</summary>
     private const int WeightGradBlockTiles = 32;
 
-    internal static bool SupportsWeightGrad(in ConvGeometry g) => SupportsForward(g);
+    /// <summary>Most bytes of per-run sums: wide layers (512 channels each way: 300 MB) stay on the implicit GEMM.</summary>
+    private const long MaxPartialBytes = 64L << 20;
+
+    internal static bool SupportsWeightGrad(in ConvGeometry g)
+        => SupportsForward(g)
+           && (long)Math.Min(g.Batch, ConvKernel.ReductionChunks) * Points * PaddedChannels(g.OutChannels) * ((g.Channels + NR - 1) / NR * NR) * sizeof(float) <= MaxPartialBytes;
 
     /// <summary>gradWeight[O, C, 5, 5] = Σ over images and positions of grad · input window, every element written.</summary>
     internal static void WeightGrad(in ConvGeometry g, float* input, float* grad, float* gradWeight, WorkerPool? pool)
