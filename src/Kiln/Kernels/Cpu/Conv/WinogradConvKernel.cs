@@ -27,7 +27,9 @@ namespace Kiln.Kernels.Cpu;
 /// [1/24,1/12,1/6,1/3,2/3], [1/24,−1/12,1/6,−1/3,2/3], [0,0,0,0,1]; Aᵀ rows [1,1,1,1,1,0],
 /// [0,1,−1,2,−2,1]. The rounding differs from direct convolution's (relative error about 1e-6 of the
 /// inputs' scale), but every output is computed from its own tile alone, so the bits do not depend on
-/// the thread count or on how tiles are blocked.
+/// the thread count or on how tiles are blocked. An infinite input spreads over its tile's transform,
+/// so outputs of that tile that direct convolution would leave finite can be NaN (as in other
+/// Winograd implementations); the values of a training step are finite or already lost.
 /// </para>
 /// </summary>
 internal static unsafe partial class WinogradConvKernel
