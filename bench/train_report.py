@@ -57,7 +57,8 @@ def main(path):
     print()
     print("images/s: median over every full training epoch of every round (evaluation excluded), and the first epochs alone "
           "(they include start-up: JIT compilation, and the first trace of compiled steps); peak RSS of each process; "
-          "time to target: wall time of training plus per-epoch evaluation until test accuracy first reaches the target. "
+          "time to target: wall time of training plus evaluation until test accuracy first reaches the target (checked after each epoch, "
+          "or after each K-th of an epoch with --evals-per-epoch K, the same on both sides). "
           "Both at the same thread count; PyTorch with OMP_WAIT_POLICY=PASSIVE and torch.set_flush_denormal(True).")
 
 

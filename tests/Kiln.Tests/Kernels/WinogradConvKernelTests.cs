@@ -6,7 +6,8 @@ namespace Kiln.Tests.Kernels;
 /// The Winograd F(2×2, 5×5) convolution against textbook sums in double: odd channel counts (not
 /// multiples of the 8-channel vectors or 16-channel panels), odd output sizes (tiles cut by the
 /// output's edge), 'same', 'valid' and uneven padding, with and without bias; the input gradient
-/// against the transposed convolution's sums; the same bits on 1, 2 and 3 threads.
+/// against the transposed convolution's sums and the weight gradient against its sums over images and
+/// positions; the same bits on 1, 2 and 3 threads.
 /// </summary>
 public sealed unsafe class WinogradConvKernelTests
 {
@@ -141,6 +142,62 @@ public sealed unsafe class WinogradConvKernelTests
         }
     }
 
+    private static double[] NaiveWeightGrad(ConvGeometry g, float[] x, float[] dy)
+    {
+        var dw = new double[g.OutChannels * g.Channels * 25];
+        for (int n = 0; n < g.Batch; n++)
+        for (int o = 0; o < g.OutChannels; o++)
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        for (int ox = 0; ox < g.OutWidth; ox++)
+        {
+            double d = dy[((n * g.OutChannels + o) * g.OutHeight + oy) * g.OutWidth + ox];
+            for (int c = 0; c < g.Channels; c++)
+            for (int ky = 0; ky < 5; ky++)
+            for (int kx = 0; kx < 5; kx++)
+            {
+                int iy = oy + ky - g.PadTop, ix = ox + kx - g.PadLeft;
+                if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                dw[((o * g.Channels + c) * 5 + ky) * 5 + kx] += d * x[((n * g.Channels + c) * g.Height + iy) * g.Width + ix];
+            }
+        }
+        return dw;
+    }
+
+    private static float[] RunWeightGrad(ConvGeometry g, float[] x, float[] dy, WorkerPool? pool)
+    {
+        var dw = new float[g.OutChannels * g.Channels * 25];
+        Array.Fill(dw, float.NaN);
+        fixed (float* px = x, pdy = dy, pdw = dw)
+            WinogradConvKernel.WeightGrad(g, px, pdy, pdw, pool);
+        return dw;
+    }
+
+    [Theory]
+    [InlineData(4, 32, 14, 14, 64, 2, 2, 2, 2)]
+    [InlineData(7, 17, 9, 11, 19, 2, 2, 2, 2)]
+    [InlineData(13, 16, 10, 7, 21, 1, 3, 2, 0)]
+    [InlineData(5, 24, 13, 20, 16, 0, 0, 0, 0)]
+    [InlineData(9, 20, 6, 6, 33, 4, 4, 4, 4)]
+    public void Winograd_weight_grad_matches_naive_sums_with_identical_bits_on_any_thread_count(
+        int batch, int channels, int height, int width, int outChannels, int padTop, int padLeft, int padBottom, int padRight)
+    {
+        var g = Geometry(batch, channels, height, width, outChannels, padTop, padLeft, padBottom, padRight);
+        if (!ImplicitGemmConvKernel.IsAccelerated) return;
+        Assert.True(WinogradConvKernel.SupportsWeightGrad(g), g.ToString());
+        var rng = new Random(batch * 100 + channels + outChannels);
+        var x = Random(rng, batch * channels * height * width);
+        var dy = Random(rng, batch * outChannels * g.OutArea);
+        var expected = NaiveWeightGrad(g, x, dy);
+        var alone = RunWeightGrad(g, x, dy, null);
+        // Each weight sums one product per image and output position.
+        AssertClose(expected, alone, batch * g.OutArea, g.ToString());
+        foreach (int threads in new[] { 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            Assert.Equal(alone, RunWeightGrad(g, x, dy, pool));
+        }
+    }
+
     [Fact]
     public void Winograd_is_chosen_only_for_5x5_stride_1_layers_with_enough_channels_and_tiles()
     {
@@ -153,12 +210,16 @@ public sealed unsafe class WinogradConvKernelTests
         Assert.False(WinogradConvKernel.SupportsForward(strided));
         var threeByThree = new ConvGeometry(64, 32, 14, 14, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14);
         Assert.False(WinogradConvKernel.SupportsForward(threeByThree));
+        // 8 runs of 36 points × 512 × 512 sums (300 MB) would be too much scratch for the weight gradient.
+        Assert.True(WinogradConvKernel.SupportsForward(Geometry(16, 512, 8, 8, 512, 2, 2, 2, 2)));
+        Assert.False(WinogradConvKernel.SupportsWeightGrad(Geometry(16, 512, 8, 8, 512, 2, 2, 2, 2)));
+        Assert.True(WinogradConvKernel.SupportsWeightGrad(Geometry(64, 32, 14, 14, 64, 2, 2, 2, 2)));
         // Padding wider than the kernel's span flips to a negative one: no input gradient here.
         Assert.False(WinogradConvKernel.SupportsInputGrad(Geometry(8, 32, 14, 14, 64, 5, 5, 5, 5)));
     }
 
     [Fact]
-    public void ConvKernel_routes_the_cnn_second_layer_through_winograd_and_matches_naive_sums()
+    public void ConvKernel_routes_the_cnn_second_layer_forward_and_both_gradients_through_winograd()
     {
         var g = Geometry(8, 32, 14, 14, 64, 2, 2, 2, 2);
         var rng = new Random(5);
@@ -167,14 +228,20 @@ public sealed unsafe class WinogradConvKernelTests
         var bias = Random(rng, 64);
         var y = new float[8 * 64 * 196];
         var dx = new float[x.Length];
-        fixed (float* px = x, pw = w, pb = bias, py = y, pdx = dx)
+        var dw = new float[w.Length];
+        fixed (float* px = x, pw = w, pb = bias, py = y, pdx = dx, pdw = dw)
         {
             ConvKernel.Forward(g, px, pw, pb, py, null);
             ConvKernel.InputGrad(g, py, pw, pdx, null);
+            ConvKernel.WeightGrad(g, px, py, pdw, null);
         }
         AssertClose(NaiveForward(g, x, w, bias), y, 32 * 25, "forward");
+        // The output (the gradient here) is up to about 20 in size: the tolerance scales with it.
         AssertClose(NaiveInputGrad(g, y, w), dx, 64 * 25 * 20, "input grad");
+        AssertClose(NaiveWeightGrad(g, x, y), dw, 8 * 196 * 20, "weight grad");
         if (!ImplicitGemmConvKernel.IsAccelerated) return;
         Assert.Equal(RunForward(g, x, w, bias, null), y);
+        Assert.Equal(RunInputGrad(g, y, w, null), dx);
+        Assert.Equal(RunWeightGrad(g, x, y, null), dw);
     }
 }

@@ -197,6 +197,12 @@ internal static unsafe class ConvKernel
             DepthwiseConvKernel.WeightGrad(g, input, grad, gradWeight);
             return;
         }
+        if (typeof(T) == typeof(float) && WinogradConvKernel.SupportsWeightGrad(g))
+        {
+            WinogradConvKernel.WeightGrad(g, (float*)input, (float*)grad, (float*)gradWeight, pool);
+            ConvScratch.ReleaseLarge();
+            return;
+        }
         if (typeof(T) == typeof(float) && !g.IsPointwise && ImplicitGemmConvKernel.SupportsWeightGrad(g))
         {
             ImplicitGemmConvKernel.WeightGrad(g, (float*)input, (float*)grad, (float*)gradWeight, pool);

@@ -27,10 +27,12 @@ namespace Kiln.Kernels.Cpu;
 /// [1/24,1/12,1/6,1/3,2/3], [1/24,−1/12,1/6,−1/3,2/3], [0,0,0,0,1]; Aᵀ rows [1,1,1,1,1,0],
 /// [0,1,−1,2,−2,1]. The rounding differs from direct convolution's (relative error about 1e-6 of the
 /// inputs' scale), but every output is computed from its own tile alone, so the bits do not depend on
-/// the thread count or on how tiles are blocked.
+/// the thread count or on how tiles are blocked. An infinite input spreads over its tile's transform,
+/// so outputs of that tile that direct convolution would leave finite can be NaN (as in other
+/// Winograd implementations); the values of a training step are finite or already lost.
 /// </para>
 /// </summary>
-internal static unsafe class WinogradConvKernel
+internal static unsafe partial class WinogradConvKernel
 {
     private const int Alpha = 6, Points = Alpha * Alpha, MR = 6, NR = 16, Lanes = 8;
 
@@ -125,13 +127,14 @@ internal static unsafe class WinogradConvKernel
     {
         int tilesX = TilesX(g), tiles = TilesY(g) * tilesX, hp = 2 * TilesY(g) + 4, wp = 2 * tilesX + 4;
         int blockTiles = BlockTiles(cp);
+        int outWidth = 2 * tilesX, outChannels = panels * NR;
         long paddedFloats = PaddedImageFloats(g), inputFloats = (long)Points * blockTiles * cp, productFloats = (long)Points * blockTiles * NR;
-        float* padded = ConvScratch.Get<float>(paddedFloats + inputFloats + productFloats);
-        float* transformedInput = padded + paddedFloats, products = transformedInput + inputFloats;
+        long imageFloats = (long)2 * TilesY(g) * outWidth * outChannels;
+        float* padded = ConvScratch.Get<float>(paddedFloats + inputFloats + productFloats + imageFloats);
+        float* transformedInput = padded + paddedFloats, products = transformedInput + inputFloats, channelsLast = products + productFloats;
         for (int n = start; n < end; n++)
         {
-            PadImage(g, input + (nint)n * g.Channels * g.InArea, padded, hp, wp, cp);
-            float* image = output + (nint)n * g.OutChannels * g.OutArea;
+            PadImage(input + (nint)n * g.Channels * g.InArea, g.Channels, g.Height, g.Width, g.PadTop, g.PadLeft, padded, hp, wp, cp);
             for (int first = 0; first < tiles; first += blockTiles)
             {
                 int count = Math.Min(blockTiles, tiles - first);
@@ -148,44 +151,89 @@ internal static unsafe class WinogradConvKernel
                         float* b = weights + ((nint)p * panels + panel) * cp * NR;
                         float* c = products + (long)p * blockTiles * NR;
                         int r = 0;
-                        for (; r + MR <= count; r += MR) Multiply(a + (nint)r * cp, cp, b, c + (nint)r * NR);
-                        for (; r < count; r++) MultiplyRow(a + (nint)r * cp, cp, b, c + (nint)r * NR);
+                        for (; r + MR <= count; r += MR) Multiply(a + (nint)r * cp, cp, 1, b, NR, cp, c + (nint)r * NR, NR, accumulate: false);
+                        for (; r < count; r++) MultiplyRow(a + (nint)r * cp, 1, b, NR, cp, c + (nint)r * NR, accumulate: false);
                     }
                     for (int r = 0; r < count; r++)
                     {
                         int ty = (first + r) / tilesX, tx = first + r - ty * tilesX;
-                        TransformOutput(g, products + (nint)r * NR, (long)blockTiles * NR, bias, image, ty, tx, panel * NR);
+                        float* at = channelsLast + ((nint)2 * ty * outWidth + 2 * tx) * outChannels + panel * NR;
+                        TransformOutput(products + (nint)r * NR, (long)blockTiles * NR, bias, panel * NR, g.OutChannels, at, (nint)outWidth * outChannels, outChannels);
                     }
                 }
             }
+            StoreImage(channelsLast, outWidth, outChannels, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutHeight, g.OutWidth);
         }
     }
 
-    /// <summary>One image [C, H, W] as padded[Hp, Wp, Cp]: zeros outside the image and past the channels.</summary>
-    private static void PadImage(in ConvGeometry g, float* input, float* padded, int hp, int wp, int cp)
+    /// <summary>
+    /// The image's outputs from channels-last [rows, width, channelStride] into NCHW planes [channels,
+    /// height, width]: 8 positions × 8 channels per register transpose (the last columns by a transpose
+    /// that overlaps the one before), so the tile transforms store whole vectors instead of scattering
+    /// each value to its channel's plane.
+    /// </summary>
+    private static void StoreImage(float* channelsLast, int width, int channelStride, float* image, int channels, int height, int outWidth)
+    {
+        int area = height * outWidth;
+        for (int y = 0; y < height; y++)
+        {
+            float* from = channelsLast + (nint)y * width * channelStride;
+            float* to = image + (nint)y * outWidth;
+            int o = 0;
+            for (; o + Lanes <= channels; o += Lanes)
+            {
+                int x = 0;
+                for (; x + Lanes <= outWidth; x += Lanes)
+                    ImplicitGemmConvKernel.Transpose8(from + (nint)x * channelStride + o, channelStride, to + (nint)o * area + x, area, Vector256<float>.Zero);
+                if (x < outWidth && outWidth >= Lanes)
+                {
+                    ImplicitGemmConvKernel.Transpose8(from + (nint)(outWidth - Lanes) * channelStride + o, channelStride, to + (nint)o * area + outWidth - Lanes, area, Vector256<float>.Zero);
+                    x = outWidth;
+                }
+                for (; x < outWidth; x++)
+                for (int lane = 0; lane < Lanes; lane++)
+                    to[(nint)(o + lane) * area + x] = from[(nint)x * channelStride + o + lane];
+            }
+            for (; o < channels; o++)
+            for (int x = 0; x < outWidth; x++)
+                to[(nint)o * area + x] = from[(nint)x * channelStride + o];
+        }
+    }
+
+    /// <summary>
+    /// One image [channels, height, width] as padded[hp, wp, cp], shifted by (padTop, padLeft): zeros
+    /// outside the image and past the channels.
+    /// </summary>
+    private static void PadImage(float* input, int channels, int height, int width, int padTop, int padLeft, float* padded, int hp, int wp, int cp)
     {
         new Span<float>(padded, checked(hp * wp * cp)).Clear();
-        int width = Math.Min(g.Width, wp - g.PadLeft), plane = g.InArea;
-        for (int row = Math.Max(0, g.PadTop); row < Math.Min(hp, g.Height + g.PadTop); row++)
+        int columns = Math.Min(width, wp - padLeft), plane = height * width;
+        for (int row = Math.Max(0, padTop); row < Math.Min(hp, height + padTop); row++)
         {
-            float* from = input + (nint)(row - g.PadTop) * g.Width;
-            float* to = padded + ((nint)row * wp + g.PadLeft) * cp;
+            float* from = input + (nint)(row - padTop) * width;
+            float* to = padded + ((nint)row * wp + padLeft) * cp;
             int c = 0;
             // 8 channels × 8 columns at a time move as one register transpose: 8 row loads, 8 position stores.
-            for (; c + Lanes <= g.Channels; c += Lanes)
+            for (; c + Lanes <= channels; c += Lanes)
             {
                 float* rows = from + (nint)c * plane;
                 int x = 0;
-                for (; x + Lanes <= width; x += Lanes)
+                for (; x + Lanes <= columns; x += Lanes)
                     ImplicitGemmConvKernel.Transpose8(rows + x, plane, to + (nint)x * cp + c, cp, Vector256<float>.Zero);
-                for (; x < width; x++)
+                // The last columns as one more transpose ending at the row's end, rewriting a few with the same values.
+                if (x < columns && columns >= Lanes)
+                {
+                    ImplicitGemmConvKernel.Transpose8(rows + columns - Lanes, plane, to + (nint)(columns - Lanes) * cp + c, cp, Vector256<float>.Zero);
+                    x = columns;
+                }
+                for (; x < columns; x++)
                 for (int lane = 0; lane < Lanes; lane++)
                     to[(nint)x * cp + c + lane] = rows[(nint)lane * plane + x];
             }
-            for (; c < g.Channels; c++)
+            for (; c < channels; c++)
             {
                 float* channelRow = from + (nint)c * plane;
-                for (int x = 0; x < width; x++) to[(nint)x * cp + c] = channelRow[x];
+                for (int x = 0; x < columns; x++) to[(nint)x * cp + c] = channelRow[x];
             }
         }
     }
@@ -267,21 +315,19 @@ internal static unsafe class WinogradConvKernel
             {
                 float* col = d + x * cp;
                 InputRow(Vector256.Load(col), Vector256.Load(col + rowStride), Vector256.Load(col + 2 * rowStride), Vector256.Load(col + 3 * rowStride),
-                    Vector256.Load(col + 4 * rowStride), Vector256.Load(col + 5 * rowStride), t + x, Alpha);
+                    Vector256.Load(col + 4 * rowStride), Vector256.Load(col + 5 * rowStride), (float*)(t + x), Alpha * Lanes);
             }
             for (int i = 0; i < Alpha; i++)
             {
                 var r = t + i * Alpha;
-                InputRow(r[0], r[1], r[2], r[3], r[4], r[5], r, 1);
-                float* point = to + i * Alpha * pointStride + c;
-                for (int j = 0; j < Alpha; j++) Vector256.Store(r[j], point + j * pointStride);
+                InputRow(r[0], r[1], r[2], r[3], r[4], r[5], to + i * Alpha * pointStride + c, (nint)pointStride);
             }
         }
     }
 
-    /// <summary>The 1-D input transform Bᵀ·(d0…d5), written to to[0], to[stride], … to[5·stride].</summary>
+    /// <summary>The 1-D input transform Bᵀ·(d0…d5), stored at to, to + stride, … to + 5·stride (floats).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputRow(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5, Vector256<float>* to, int stride)
+    private static void InputRow(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5, float* to, nint stride)
     {
         var four = Vector256.Create(4f);
         var five = Vector256.Create(5f);
@@ -289,67 +335,77 @@ internal static unsafe class WinogradConvKernel
         var t2 = Fma.MultiplySubtract(four, d2, d4);
         var s1 = d3 - d1;
         var s2 = d4 - d2;
-        to[0] = Fma.MultiplyAdd(four, d0, Fma.MultiplyAddNegated(five, d2, d4));
-        to[stride] = t1 + t2;
-        to[2 * stride] = t2 - t1;
-        to[3 * stride] = s1 + s1 + s2;
-        to[4 * stride] = s2 - s1 - s1;
-        to[5 * stride] = Fma.MultiplyAdd(four, d1, Fma.MultiplyAddNegated(five, d3, d5));
+        Vector256.Store(Fma.MultiplyAdd(four, d0, Fma.MultiplyAddNegated(five, d2, d4)), to);
+        Vector256.Store(t1 + t2, to + stride);
+        Vector256.Store(t2 - t1, to + 2 * stride);
+        Vector256.Store(s1 + s1 + s2, to + 3 * stride);
+        Vector256.Store(s2 - s1 - s1, to + 4 * stride);
+        Vector256.Store(Fma.MultiplyAdd(four, d1, Fma.MultiplyAddNegated(five, d3, d5)), to + 5 * stride);
     }
 
     /// <summary>
-    /// c[6, 16] = a[6 rows, depth] · b[depth, 16] for one point: rows of a are <paramref name="depth"/>
-    /// apart, b is a packed panel, c's rows are 16 apart.
+    /// c[6, 16] (+)= a[6 rows, depth] · b[depth, 16]: row r of a at a + r·aRow, step k at + k·aStep;
+    /// b's step k at b + k·bStep; c's rows <paramref name="ldc"/> apart, added to when <paramref name="accumulate"/>.
+    /// The forward pass multiplies tiles (rows Cp apart) by a packed weight panel; the weight gradient
+    /// multiplies output channels (rows 1 apart, steps over tiles) by the tiles' input channels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Multiply(float* a, int depth, float* b, float* c)
+    private static void Multiply(float* a, nint aRow, nint aStep, float* b, nint bStep, int depth, float* c, nint ldc, bool accumulate)
     {
-        var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
-        var c10 = Vector256<float>.Zero; var c11 = Vector256<float>.Zero;
-        var c20 = Vector256<float>.Zero; var c21 = Vector256<float>.Zero;
-        var c30 = Vector256<float>.Zero; var c31 = Vector256<float>.Zero;
-        var c40 = Vector256<float>.Zero; var c41 = Vector256<float>.Zero;
-        var c50 = Vector256<float>.Zero; var c51 = Vector256<float>.Zero;
-        float* a1 = a + depth, a2 = a1 + depth, a3 = a2 + depth, a4 = a3 + depth, a5 = a4 + depth;
-        for (int k = 0; k < depth; k++, b += NR)
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
+            c10 = Vector256.Load(c + ldc); c11 = Vector256.Load(c + ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+            c40 = Vector256.Load(c + 4 * ldc); c41 = Vector256.Load(c + 4 * ldc + 8);
+            c50 = Vector256.Load(c + 5 * ldc); c51 = Vector256.Load(c + 5 * ldc + 8);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
+        }
+        nint row3 = 3 * aRow, row5 = 5 * aRow;
+        for (int k = 0; k < depth; k++, a += aStep, b += bStep)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var v = Vector256.Create(a[k]);
+            var v = Vector256.Create(a[0]);
             c00 = Fma.MultiplyAdd(v, b0, c00);
             c01 = Fma.MultiplyAdd(v, b1, c01);
-            v = Vector256.Create(a1[k]);
+            v = Vector256.Create(a[aRow]);
             c10 = Fma.MultiplyAdd(v, b0, c10);
             c11 = Fma.MultiplyAdd(v, b1, c11);
-            v = Vector256.Create(a2[k]);
+            v = Vector256.Create(a[2 * aRow]);
             c20 = Fma.MultiplyAdd(v, b0, c20);
             c21 = Fma.MultiplyAdd(v, b1, c21);
-            v = Vector256.Create(a3[k]);
+            v = Vector256.Create(a[row3]);
             c30 = Fma.MultiplyAdd(v, b0, c30);
             c31 = Fma.MultiplyAdd(v, b1, c31);
-            v = Vector256.Create(a4[k]);
+            v = Vector256.Create(a[4 * aRow]);
             c40 = Fma.MultiplyAdd(v, b0, c40);
             c41 = Fma.MultiplyAdd(v, b1, c41);
-            v = Vector256.Create(a5[k]);
+            v = Vector256.Create(a[row5]);
             c50 = Fma.MultiplyAdd(v, b0, c50);
             c51 = Fma.MultiplyAdd(v, b1, c51);
         }
         Vector256.Store(c00, c); Vector256.Store(c01, c + 8);
-        Vector256.Store(c10, c + NR); Vector256.Store(c11, c + NR + 8);
-        Vector256.Store(c20, c + 2 * NR); Vector256.Store(c21, c + 2 * NR + 8);
-        Vector256.Store(c30, c + 3 * NR); Vector256.Store(c31, c + 3 * NR + 8);
-        Vector256.Store(c40, c + 4 * NR); Vector256.Store(c41, c + 4 * NR + 8);
-        Vector256.Store(c50, c + 5 * NR); Vector256.Store(c51, c + 5 * NR + 8);
+        Vector256.Store(c10, c + ldc); Vector256.Store(c11, c + ldc + 8);
+        Vector256.Store(c20, c + 2 * ldc); Vector256.Store(c21, c + 2 * ldc + 8);
+        Vector256.Store(c30, c + 3 * ldc); Vector256.Store(c31, c + 3 * ldc + 8);
+        Vector256.Store(c40, c + 4 * ldc); Vector256.Store(c41, c + 4 * ldc + 8);
+        Vector256.Store(c50, c + 5 * ldc); Vector256.Store(c51, c + 5 * ldc + 8);
     }
 
-    /// <summary>c[16] = a[depth] · b[depth, 16]: one row, for the tiles of a block past its last full group of 6.</summary>
-    private static void MultiplyRow(float* a, int depth, float* b, float* c)
+    /// <summary>One row of <see cref="Multiply"/>: the rows past the last full group of 6.</summary>
+    private static void MultiplyRow(float* a, nint aStep, float* b, nint bStep, int depth, float* c, bool accumulate)
     {
-        var c0 = Vector256<float>.Zero;
-        var c1 = Vector256<float>.Zero;
-        for (int k = 0; k < depth; k++, b += NR)
+        var c0 = accumulate ? Vector256.Load(c) : Vector256<float>.Zero;
+        var c1 = accumulate ? Vector256.Load(c + 8) : Vector256<float>.Zero;
+        for (int k = 0; k < depth; k++, a += aStep, b += bStep)
         {
-            var v = Vector256.Create(a[k]);
+            var v = Vector256.Create(a[0]);
             c0 = Fma.MultiplyAdd(v, Vector256.Load(b), c0);
             c1 = Fma.MultiplyAdd(v, Vector256.Load(b + 8), c1);
         }
@@ -358,16 +414,13 @@ internal static unsafe class WinogradConvKernel
     }
 
     /// <summary>
-    /// Y = Aᵀ m A for tile (ty, tx)'s products (point p at m[p·pointStride], 16 channels from
-    /// <paramref name="o0"/>), plus bias, written to the tile's 2×2 outputs that lie inside the image's output planes.
+    /// Y = Aᵀ m A for one tile's products (point p at m[p·pointStride], 16 channels from <paramref name="o0"/>),
+    /// plus bias, stored channels-last: output (dy, dx) of the tile at to + dy·rowStride + dx·positionStride.
     /// </summary>
-    private static void TransformOutput(in ConvGeometry g, float* m, long pointStride, float* bias, float* image, int ty, int tx, int o0)
+    private static void TransformOutput(float* m, long pointStride, float* bias, int o0, int channels, float* to, nint rowStride, nint positionStride)
     {
-        int oy = 2 * ty, ox = 2 * tx, area = g.OutArea;
-        bool right = ox + 1 < g.OutWidth, below = oy + 1 < g.OutHeight;
         var t = stackalloc Vector256<float>[2 * Alpha];
-        float* y = stackalloc float[4 * Lanes];
-        for (int half = 0; half < NR && o0 + half < g.OutChannels; half += Lanes)
+        for (int half = 0; half < NR && o0 + half < channels; half += Lanes)
         {
             float* mm = m + half;
             for (int x = 0; x < Alpha; x++)
@@ -382,22 +435,14 @@ internal static unsafe class WinogradConvKernel
                 t[x] = m0 + m1 + m2 + m3 + m4;
                 t[Alpha + x] = Fma.MultiplyAdd(m3 - m4, Vector256.Create(2f), m1 - m2 + m5);
             }
-            int o = o0 + half, lanes = Math.Min(Lanes, g.OutChannels - o);
+            int o = o0 + half, lanes = Math.Min(Lanes, channels - o);
             var b = bias == null ? Vector256<float>.Zero : lanes == Lanes ? Vector256.Load(bias + o) : PartialBias(bias + o, lanes);
             for (int i = 0; i < 2; i++)
             {
                 var r = t + i * Alpha;
-                Vector256.Store(r[0] + r[1] + r[2] + r[3] + r[4] + b, y + (2 * i) * Lanes);
-                Vector256.Store(Fma.MultiplyAdd(r[3] - r[4], Vector256.Create(2f), r[1] - r[2] + r[5]) + b, y + (2 * i + 1) * Lanes);
-            }
-            float* to = image + (nint)o * area + (nint)oy * g.OutWidth + ox;
-            for (int lane = 0; lane < lanes; lane++, to += area)
-            {
-                to[0] = y[lane];
-                if (right) to[1] = y[Lanes + lane];
-                if (!below) continue;
-                to[g.OutWidth] = y[2 * Lanes + lane];
-                if (right) to[g.OutWidth + 1] = y[3 * Lanes + lane];
+                float* row = to + i * rowStride + half;
+                Vector256.Store(r[0] + r[1] + r[2] + r[3] + r[4] + b, row);
+                Vector256.Store(Fma.MultiplyAdd(r[3] - r[4], Vector256.Create(2f), r[1] - r[2] + r[5]) + b, row + positionStride);
             }
         }
     }
