@@ -118,6 +118,54 @@ public sealed unsafe class WinogradConvKernelTests
         }
     }
 
+    /// <summary>
+    /// Weights transformed once (a frozen graph's constant) at batch 1 and 2, where each image's rows of
+    /// tiles are shared between threads: the naive sums, ReLU as the op computes it, and the same bits as
+    /// the per-call transform on 1, 2 and 3 threads.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 32, 14, 14, 64, 2, 2, 2, 2)]
+    [InlineData(1, 17, 9, 11, 19, 2, 2, 2, 2)]
+    [InlineData(2, 16, 10, 7, 33, 1, 3, 2, 0)]
+    [InlineData(1, 24, 3, 20, 16, 2, 0, 2, 0)]
+    public void Winograd_with_pretransformed_weights_matches_naive_sums_with_relu_on_any_thread_count(
+        int batch, int channels, int height, int width, int outChannels, int padTop, int padLeft, int padBottom, int padRight)
+    {
+        var g = Geometry(batch, channels, height, width, outChannels, padTop, padLeft, padBottom, padRight);
+        if (!ImplicitGemmConvKernel.IsAccelerated) return;
+        Assert.True(WinogradConvKernel.SupportsShape(g), g.ToString());
+        Assert.False(WinogradConvKernel.SupportsForward(g)); // too few tiles to pay for transforming weights per call
+        var rng = new Random(batch * 100 + channels);
+        var x = Random(rng, batch * channels * height * width);
+        var w = Random(rng, outChannels * channels * 25);
+        var bias = Random(rng, outChannels);
+        var transformed = new float[WinogradConvKernel.TransformedWeightLength(g) + 16];
+        var expected = NaiveForward(g, x, w, bias);
+        float[]? first = null;
+        fixed (float* px = x, pw = w, pb = bias, pt = transformed)
+        {
+            float* aligned = (float*)(((nint)pt + 63) & ~(nint)63);
+            WinogradConvKernel.TransformWeights(g, pw, aligned);
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                using var pool = new WorkerPool(threads);
+                var plain = new float[batch * outChannels * g.OutArea];
+                var relu = new float[plain.Length];
+                fixed (float* pp = plain, pr = relu)
+                {
+                    WinogradConvKernel.ForwardTransformed(g, px, aligned, pb, pp, pool, relu: false);
+                    WinogradConvKernel.ForwardTransformed(g, px, aligned, pb, pr, pool, relu: true);
+                }
+                AssertClose(expected, plain, channels * 25, $"{threads} threads");
+                for (int i = 0; i < plain.Length; i++)
+                    Assert.Equal(BitConverter.SingleToInt32Bits(plain[i] < 0 ? 0 : plain[i]), BitConverter.SingleToInt32Bits(relu[i]));
+                first ??= plain;
+                Assert.Equal(first, plain);
+            }
+        }
+        Assert.Equal(first, RunForward(g, x, w, bias, null));
+    }
+
     [Theory]
     [InlineData(4, 32, 14, 14, 64, 2, 2, 2, 2)]
     [InlineData(7, 19, 9, 11, 17, 2, 2, 2, 2)]

@@ -6,7 +6,7 @@ namespace Kiln.Compile;
 /// <summary>
 /// Rewrites float32 <see cref="Conv2dOp"/> nodes into <see cref="FusedConv2dOp"/> nodes where that saves
 /// work: a weight that is a <see cref="ValueKind.Constant"/> (frozen parameters, folded batch norms) is
-/// packed into the implicit-GEMM kernel's panels once, instead of on every call (a tenth of the CNN's
+/// transformed for the Winograd kernel, or packed into the implicit-GEMM kernel's panels, once, instead of on every call (a tenth of the CNN's
 /// second convolution at batch 1, on one thread); and a <see cref="ReluOp"/> that is the only reader of
 /// the convolution's result is applied as the output tiles are stored, instead of in a pass of its own.
 /// Parameters are read live and may change, so they are not packed. Results keep their bits. A lowering
@@ -55,6 +55,8 @@ internal sealed class Conv2dFusionPass : GraphPass
         if (weight.Kind != ValueKind.Constant || weight.Data is null || weight.Spec.Shape.Rank != 4 || node.Inputs[0].Spec.Shape.Rank != 4) return null;
         var (x, w, y) = (node.Inputs[0].Spec.Shape, weight.Spec.Shape, node.Output.Spec.Shape);
         var g = conv.Geometry(x[0], x[1], x[2], x[3], w[0], w[2], w[3], y[2], y[3]);
+        // Shapes Winograd runs (5x5, stride 1, 16+ channels) get its transformed weights, which make it pay at any batch size.
+        if (WinogradConvKernel.SupportsShape(g)) return FusedConv2dOp.Pack(weight.Data, conv, winograd: true);
         return ConvKernel.ForwardTakesImplicitGemm(g) ? FusedConv2dOp.Pack(weight.Data, conv) : null;
     }
 }

@@ -53,12 +53,12 @@ internal sealed class FusedConv2dOp : OpDef<FusedConv2dOp.Attributes>
     }
 
     /// <summary>Packs <paramref name="weight"/> (float32 [O, C/groups, kH, kW]) for a convolution with <paramref name="conv"/>'s groups.</summary>
-    internal static unsafe PackedConvWeights Pack(Tensor weight, Conv2dAttributes conv)
+    internal static unsafe PackedConvWeights Pack(Tensor weight, Conv2dAttributes conv, bool winograd = false)
     {
         var w = weight.ShapeArray;
         var g = new ConvGeometry(1, w[1] * conv.Groups, w[2], w[3], w[0], conv.Groups, w[2], w[3], 1, 1, 0, 0, 1, 1, 1, 1);
         using var dense = new ContiguousInput(weight);
-        return PackedConvWeights.Pack(g, dense.Pointer<float>());
+        return winograd ? PackedConvWeights.TransformForWinograd(g, dense.Pointer<float>()) : PackedConvWeights.Pack(g, dense.Pointer<float>());
     }
 
     public override unsafe void Forward(ReadOnlySpan<Tensor> inputs, Attributes at, Tensor output)

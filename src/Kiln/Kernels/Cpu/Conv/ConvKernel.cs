@@ -73,13 +73,27 @@ internal static unsafe class ConvKernel
         => !g.IsDepthwise && !g.IsPointwise && !WinogradConvKernel.SupportsForward(g) && ImplicitGemmConvKernel.SupportsForward(g);
 
     /// <summary>
-    /// The float32 forward pass of a compiled graph's fused convolution: on the implicit-GEMM path, with
+    /// The float32 forward pass of a compiled graph's fused convolution: on the Winograd path with weights
+    /// transformed beforehand (any batch size) or now (where it would run anyway), ReLU applied as the
+    /// outputs are stored; on the implicit-GEMM path, with
     /// weights packed beforehand (<paramref name="packed"/>, null: packed now) and ReLU applied as each tile
     /// is stored; on the bands path (fewer images than threads), ReLU applied to each band while it is in
     /// cache. Returns false when another path ran the plain forward pass, leaving ReLU to the caller.
     /// </summary>
     internal static bool ForwardFused(in ConvGeometry g, float* input, float* weight, PackedConvWeights? packed, float* bias, float* output, WorkerPool? pool, bool relu)
     {
+        if (packed is { IsWinograd: true } && packed.Fits(g) && WinogradConvKernel.SupportsShape(g))
+        {
+            WinogradConvKernel.ForwardTransformed(g, input, packed.Data, bias, output, pool, relu);
+            ConvScratch.ReleaseLarge();
+            return true;
+        }
+        if (WinogradConvKernel.SupportsForward(g))
+        {
+            WinogradConvKernel.Forward(g, input, weight, bias, output, pool, relu);
+            ConvScratch.ReleaseLarge();
+            return true;
+        }
         if (!ForwardTakesImplicitGemm(g))
         {
             // The paths in Forward's order: depthwise and Winograd have no epilogue of their own.
@@ -91,7 +105,7 @@ internal static unsafe class ConvKernel
             Forward(g, input, weight, bias, output, pool);
             return false;
         }
-        if (packed is not null && packed.Fits(g)) ImplicitGemmConvKernel.ForwardPacked(g, input, packed.Data, bias, output, pool, relu);
+        if (packed is { IsWinograd: false } && packed.Fits(g)) ImplicitGemmConvKernel.ForwardPacked(g, input, packed.Data, bias, output, pool, relu);
         else ImplicitGemmConvKernel.Forward(g, input, weight, bias, output, pool, relu);
         ConvScratch.ReleaseLarge();
         return true;

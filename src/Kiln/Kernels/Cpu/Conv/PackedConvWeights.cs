@@ -13,8 +13,9 @@ internal sealed unsafe class PackedConvWeights
 {
     private readonly float[] _buffer;
 
-    private PackedConvWeights(int outChannels, int groupChannels, int kernelHeight, int kernelWidth, int groups, float[] buffer)
+    private PackedConvWeights(int outChannels, int groupChannels, int kernelHeight, int kernelWidth, int groups, float[] buffer, bool winograd = false)
     {
+        IsWinograd = winograd;
         OutChannels = outChannels;
         GroupChannels = groupChannels;
         KernelHeight = kernelHeight;
@@ -29,6 +30,12 @@ internal sealed unsafe class PackedConvWeights
     internal int KernelWidth { get; }
     internal int Groups { get; }
 
+    /// <summary>
+    /// Whether these are <see cref="WinogradConvKernel"/>'s transformed weights (36 points of 16-channel
+    /// panels) rather than the implicit-GEMM kernel's panels.
+    /// </summary>
+    internal bool IsWinograd { get; }
+
     /// <summary>The first panel, 64-byte aligned (the buffer is pinned, so it never moves).</summary>
     internal float* Data => (float*)(((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer)) + 63) & ~(nint)63);
 
@@ -38,7 +45,7 @@ internal sealed unsafe class PackedConvWeights
            && g.KernelWidth == KernelWidth && g.Groups == Groups;
 
     /// <summary>How a graph dump shows it: "64x32x5x5 conv panels".</summary>
-    public override string ToString() => $"{OutChannels}x{GroupChannels}x{KernelHeight}x{KernelWidth}{(Groups > 1 ? $" groups {Groups}" : "")} conv panels";
+    public override string ToString() => $"{OutChannels}x{GroupChannels}x{KernelHeight}x{KernelWidth}{(Groups > 1 ? $" groups {Groups}" : "")} {(IsWinograd ? "Winograd-transformed" : "conv panels")}";
 
     /// <summary>
     /// Packs <paramref name="weight"/> (contiguous, the shape <paramref name="g"/> gives) for <see cref="ImplicitGemmConvKernel.ForwardPacked"/>;
@@ -52,6 +59,21 @@ internal sealed unsafe class PackedConvWeights
         var buffer = GC.AllocateUninitializedArray<float>(checked((int)length + 64 / sizeof(float)), pinned: true);
         var packed = new PackedConvWeights(g.OutChannels, g.GroupChannels, g.KernelHeight, g.KernelWidth, g.Groups, buffer);
         ImplicitGemmConvKernel.PackWeights(g, weight, packed.Data);
+        return packed;
+    }
+
+    /// <summary>
+    /// Transforms <paramref name="weight"/> (5×5, one group) for <see cref="WinogradConvKernel.ForwardTransformed"/>:
+    /// the weight transform is a third of that convolution's time at batch 1, and it runs before any tile can.
+    /// </summary>
+    internal static PackedConvWeights TransformForWinograd(in ConvGeometry g, float* weight)
+    {
+        if (!ImplicitGemmConvKernel.IsAccelerated || g.Groups != 1 || g.KernelHeight != 5 || g.KernelWidth != 5)
+            throw new PlatformNotSupportedException("Winograd weights are transformed only for 5x5 single-group convolutions on AVX2");
+        long length = WinogradConvKernel.TransformedWeightLength(g);
+        var buffer = GC.AllocateUninitializedArray<float>(checked((int)length + 64 / sizeof(float)), pinned: true);
+        var packed = new PackedConvWeights(g.OutChannels, g.GroupChannels, g.KernelHeight, g.KernelWidth, g.Groups, buffer, winograd: true);
+        WinogradConvKernel.TransformWeights(g, weight, packed.Data);
         return packed;
     }
 }

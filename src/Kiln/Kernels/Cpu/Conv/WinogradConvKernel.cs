@@ -55,11 +55,16 @@ internal static unsafe partial class WinogradConvKernel
     private const int MinTiles = 192;
 
     /// <summary>Whether the forward pass of <paramref name="g"/> takes this path.</summary>
-    internal static bool SupportsForward(in ConvGeometry g)
+    internal static bool SupportsForward(in ConvGeometry g) => SupportsShape(g) && (long)g.Batch * TilesY(g) * TilesX(g) >= MinTiles;
+
+    /// <summary>
+    /// Whether this kernel can run <paramref name="g"/> at all: with weights transformed beforehand
+    /// (<see cref="ForwardTransformed"/>) it also pays at batch 1.
+    /// </summary>
+    internal static bool SupportsShape(in ConvGeometry g)
         => ImplicitGemmConvKernel.IsAccelerated && g.Groups == 1 && g.KernelHeight == 5 && g.KernelWidth == 5
            && g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1
-           && g.Channels >= MinChannels && g.OutChannels >= MinChannels && g.OutHeight > 0 && g.OutWidth > 0
-           && (long)g.Batch * TilesY(g) * TilesX(g) >= MinTiles
+           && g.Channels >= MinChannels && g.OutChannels >= MinChannels && g.OutHeight > 0 && g.OutWidth > 0 && g.Batch > 0
            && PaddedImageFloats(g) < int.MaxValue && (long)g.Batch * g.OutChannels * g.OutArea < int.MaxValue;
 
     /// <summary>Whether the input gradient of <paramref name="g"/> takes this path (as a forward pass of the output gradient).</summary>
@@ -67,14 +72,38 @@ internal static unsafe partial class WinogradConvKernel
         => g.KernelHeight == 5 && g.KernelWidth == 5 && g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1
            && g.PadTop <= 4 && g.PadLeft <= 4 && g.Channels > 0 && SupportsForward(ImplicitGemmConvKernel.InputGradGeometry(g));
 
-    /// <summary>output[N, O, OH, OW] = conv(input, weight) + bias[O] (null: none), every output element written.</summary>
-    internal static void Forward(in ConvGeometry g, float* input, float* weight, float* bias, float* output, WorkerPool? pool)
-        => Run(g, input, new WeightView(weight, (long)g.Channels * 25, 25, 5, 1), bias, output, pool);
+    /// <summary>
+    /// output[N, O, OH, OW] = conv(input, weight) + bias[O] (null: none), every output element written;
+    /// with <paramref name="relu"/>, max(0, ·) as the ReLU op computes it, applied as the outputs are stored.
+    /// </summary>
+    internal static void Forward(in ConvGeometry g, float* input, float* weight, float* bias, float* output, WorkerPool? pool, bool relu = false)
+    {
+        float* transformed = ConvScratch.Slot<float>(ConvScratchSlot.PackedWeights, TransformedWeightLength(g));
+        TransformWeights(g, new WeightView(weight, (long)g.Channels * 25, 25, 5, 1), transformed, pool);
+        Run(g, input, transformed, bias, output, pool, relu);
+    }
+
+    /// <summary>The forward pass with weights transformed beforehand by <see cref="TransformWeights(in ConvGeometry, float*, float*)"/> (a frozen graph's constant).</summary>
+    internal static void ForwardTransformed(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, WorkerPool? pool, bool relu)
+        => Run(g, input, transformed, bias, output, pool, relu);
+
+    /// <summary>Floats of the transformed weights of <paramref name="g"/>: 36 points of [O/16, Cp, 16] panels.</summary>
+    internal static long TransformedWeightLength(in ConvGeometry g)
+        => (long)Points * ((g.OutChannels + NR - 1) / NR) * PaddedChannels(g.Channels) * NR;
+
+    /// <summary>Transforms weight [O, C, 5, 5] into <paramref name="transformed"/> (<see cref="TransformedWeightLength"/> floats); it depends only on the weight's shape.</summary>
+    internal static void TransformWeights(in ConvGeometry g, float* weight, float* transformed)
+        => TransformWeights(g, new WeightView(weight, (long)g.Channels * 25, 25, 5, 1), transformed, null);
 
     /// <summary>gradInput[N, C, H, W] of a stride-1 5×5 convolution: the forward pass of grad with the flipped, transposed kernel.</summary>
+    // Output channel c' of the flipped problem is input channel c of the original and reads its kernel back to front.
     internal static void InputGrad(in ConvGeometry g, float* grad, float* weight, float* gradInput, WorkerPool? pool)
-        // Output channel c' of the flipped problem is input channel c of the original and reads its kernel back to front.
-        => Run(ImplicitGemmConvKernel.InputGradGeometry(g), grad, new WeightView(weight + 24, 25, (long)g.Channels * 25, -5, -1), null, gradInput, pool);
+    {
+        var flipped = ImplicitGemmConvKernel.InputGradGeometry(g);
+        float* transformed = ConvScratch.Slot<float>(ConvScratchSlot.PackedWeights, TransformedWeightLength(flipped));
+        TransformWeights(flipped, new WeightView(weight + 24, 25, (long)g.Channels * 25, -5, -1), transformed, pool);
+        Run(flipped, grad, transformed, null, gradInput, pool, relu: false);
+    }
 
     /// <summary>Where tap (ky, kx) of output channel o and input channel c lies: At + o·Out + c·In + ky·Row + kx·Column.</summary>
     private readonly struct WeightView(float* at, long outStride, long inStride, int row, int column)
@@ -91,20 +120,26 @@ internal static unsafe partial class WinogradConvKernel
     private static int PaddedChannels(int channels) => (channels + Lanes - 1) / Lanes * Lanes;
     private static long PaddedImageFloats(in ConvGeometry g) => (long)(2 * TilesY(g) + 4) * (2 * TilesX(g) + 4) * PaddedChannels(g.Channels);
 
-    private static void Run(in ConvGeometry g, float* input, WeightView weight, float* bias, float* output, WorkerPool? pool)
+    private static void TransformWeights(in ConvGeometry g, WeightView weight, float* transformed, WorkerPool? pool)
     {
         int cp = PaddedChannels(g.Channels), panels = (g.OutChannels + NR - 1) / NR;
-        float* transformed = ConvScratch.Slot<float>(ConvScratchSlot.PackedWeights, (long)Points * panels * cp * NR);
-        var weights = new WeightJob(g, weight, transformed, cp, panels);
-        var images = new ImageJob(g, input, transformed, cp, panels, bias, output);
-        if (pool is null)
-        {
-            weights.Run(0, cp);
-            images.Run(0, g.Batch);
-            return;
-        }
-        pool.For(cp, 1, ref weights);
-        pool.For(g.Batch, 1, ref images);
+        var job = new WeightJob(g, weight, transformed, cp, panels);
+        if (pool is null) job.Run(0, cp);
+        else pool.For(cp, 1, ref job);
+    }
+
+    /// <summary>
+    /// Images spread over the pool; where there are fewer images than threads, each image's rows of
+    /// tiles are cut into parts that threads share (every tile is computed alone, so the bits are the same).
+    /// </summary>
+    private static void Run(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, WorkerPool? pool, bool relu)
+    {
+        int cp = PaddedChannels(g.Channels), panels = (g.OutChannels + NR - 1) / NR;
+        int threads = pool?.ThreadCount ?? 1;
+        int parts = g.Batch >= threads ? 1 : Math.Min(TilesY(g), (threads + g.Batch - 1) / g.Batch);
+        var images = new ImageJob(g, input, transformed, cp, panels, bias, output, relu, parts);
+        if (pool is null) images.Run(0, g.Batch * parts);
+        else pool.For(g.Batch * parts, 1, ref images);
     }
 
     /// <summary>Tiles per block: their transformed inputs (36 × tiles × Cp floats) stay in the inner caches.</summary>
@@ -116,26 +151,30 @@ internal static unsafe partial class WinogradConvKernel
     /// tiles run in blocks: transform the block's inputs, then for each 16-channel output panel
     /// multiply all 36 points and transform the products back into the output.
     /// </summary>
-    private readonly struct ImageJob(ConvGeometry g, float* input, float* weights, int cp, int panels, float* bias, float* output) : IWorkerJob
+    private readonly struct ImageJob(ConvGeometry g, float* input, float* weights, int cp, int panels, float* bias, float* output, bool relu, int parts) : IWorkerJob
     {
-        public void Run(int start, int end) => RunImages(g, input, weights, cp, panels, bias, output, start, end);
+        public void Run(int start, int end) => RunImages(g, input, weights, cp, panels, bias, output, relu, parts, start, end);
     }
 
     /// <summary>The per-thread body of <see cref="ImageJob"/>, kept out of the pool's job so its loops are compiled on their own.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void RunImages(ConvGeometry g, float* input, float* weights, int cp, int panels, float* bias, float* output, int start, int end)
+    private static void RunImages(ConvGeometry g, float* input, float* weights, int cp, int panels, float* bias, float* output, bool relu, int parts, int start, int end)
     {
-        int tilesX = TilesX(g), tiles = TilesY(g) * tilesX, hp = 2 * TilesY(g) + 4, wp = 2 * tilesX + 4;
+        int tilesY = TilesY(g), tilesX = TilesX(g), hp = 2 * tilesY + 4, wp = 2 * tilesX + 4;
         int blockTiles = BlockTiles(cp);
         int outWidth = 2 * tilesX, outChannels = panels * NR;
         long paddedFloats = PaddedImageFloats(g), inputFloats = (long)Points * blockTiles * cp, productFloats = (long)Points * blockTiles * NR;
         long imageFloats = (long)2 * TilesY(g) * outWidth * outChannels;
         float* padded = ConvScratch.Get<float>(paddedFloats + inputFloats + productFloats + imageFloats);
         float* transformedInput = padded + paddedFloats, products = transformedInput + inputFloats, channelsLast = products + productFloats;
-        for (int n = start; n < end; n++)
+        for (int item = start; item < end; item++)
         {
+            // Item = image n, part of its rows of tiles [firstRow, endRow).
+            int n = item / parts, part = item - n * parts;
+            int firstRow = (int)((long)tilesY * part / parts), endRow = (int)((long)tilesY * (part + 1) / parts);
             PadImage(input + (nint)n * g.Channels * g.InArea, g.Channels, g.Height, g.Width, g.PadTop, g.PadLeft, padded, hp, wp, cp);
-            for (int first = 0; first < tiles; first += blockTiles)
+            int tiles = endRow * tilesX;
+            for (int first = firstRow * tilesX; first < tiles; first += blockTiles)
             {
                 int count = Math.Min(blockTiles, tiles - first);
                 for (int r = 0; r < count; r++)
@@ -158,24 +197,24 @@ internal static unsafe partial class WinogradConvKernel
                     {
                         int ty = (first + r) / tilesX, tx = first + r - ty * tilesX;
                         float* at = channelsLast + ((nint)2 * ty * outWidth + 2 * tx) * outChannels + panel * NR;
-                        TransformOutput(products + (nint)r * NR, (long)blockTiles * NR, bias, panel * NR, g.OutChannels, at, (nint)outWidth * outChannels, outChannels);
+                        TransformOutput(products + (nint)r * NR, (long)blockTiles * NR, bias, relu, panel * NR, g.OutChannels, at, (nint)outWidth * outChannels, outChannels);
                     }
                 }
             }
-            StoreImage(channelsLast, outWidth, outChannels, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutHeight, g.OutWidth);
+            StoreImage(channelsLast, outWidth, outChannels, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutArea, g.OutWidth,
+                2 * firstRow, Math.Min(g.OutHeight, 2 * endRow));
         }
     }
 
     /// <summary>
-    /// The image's outputs from channels-last [rows, width, channelStride] into NCHW planes [channels,
-    /// height, width]: 8 positions × 8 channels per register transpose (the last columns by a transpose
+    /// Output rows [firstRow, endRow) of an image from channels-last [rows, width, channelStride] into
+    /// NCHW planes [channels, area]: 8 positions × 8 channels per register transpose (the last columns by a transpose
     /// that overlaps the one before), so the tile transforms store whole vectors instead of scattering
     /// each value to its channel's plane.
     /// </summary>
-    private static void StoreImage(float* channelsLast, int width, int channelStride, float* image, int channels, int height, int outWidth)
+    private static void StoreImage(float* channelsLast, int width, int channelStride, float* image, int channels, int area, int outWidth, int firstRow, int endRow)
     {
-        int area = height * outWidth;
-        for (int y = 0; y < height; y++)
+        for (int y = firstRow; y < endRow; y++)
         {
             float* from = channelsLast + (nint)y * width * channelStride;
             float* to = image + (nint)y * outWidth;
@@ -415,9 +454,9 @@ internal static unsafe partial class WinogradConvKernel
 
     /// <summary>
     /// Y = Aᵀ m A for one tile's products (point p at m[p·pointStride], 16 channels from <paramref name="o0"/>),
-    /// plus bias, stored channels-last: output (dy, dx) of the tile at to + dy·rowStride + dx·positionStride.
+    /// plus bias (and ReLU), stored channels-last: output (dy, dx) of the tile at to + dy·rowStride + dx·positionStride.
     /// </summary>
-    private static void TransformOutput(float* m, long pointStride, float* bias, int o0, int channels, float* to, nint rowStride, nint positionStride)
+    private static void TransformOutput(float* m, long pointStride, float* bias, bool relu, int o0, int channels, float* to, nint rowStride, nint positionStride)
     {
         var t = stackalloc Vector256<float>[2 * Alpha];
         for (int half = 0; half < NR && o0 + half < channels; half += Lanes)
@@ -441,8 +480,16 @@ internal static unsafe partial class WinogradConvKernel
             {
                 var r = t + i * Alpha;
                 float* row = to + i * rowStride + half;
-                Vector256.Store(r[0] + r[1] + r[2] + r[3] + r[4] + b, row);
-                Vector256.Store(Fma.MultiplyAdd(r[3] - r[4], Vector256.Create(2f), r[1] - r[2] + r[5]) + b, row + positionStride);
+                var left = r[0] + r[1] + r[2] + r[3] + r[4] + b;
+                var right = Fma.MultiplyAdd(r[3] - r[4], Vector256.Create(2f), r[1] - r[2] + r[5]) + b;
+                if (relu)
+                {
+                    // x < 0 ? 0 : x, as the ReLU op computes it (−0 and NaN pass through, unlike max).
+                    left = Vector256.ConditionalSelect(Vector256.LessThan(left, Vector256<float>.Zero), Vector256<float>.Zero, left);
+                    right = Vector256.ConditionalSelect(Vector256.LessThan(right, Vector256<float>.Zero), Vector256<float>.Zero, right);
+                }
+                Vector256.Store(left, row);
+                Vector256.Store(right, row + positionStride);
             }
         }
     }
