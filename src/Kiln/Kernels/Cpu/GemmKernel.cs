@@ -48,12 +48,18 @@ internal static unsafe class GemmKernel
 
     /// <summary>
     /// The float32 GEMM with an explicit microkernel family (any tier runs anywhere, emulated where
-    /// not accelerated, so tests can prove each) and pool (null: the calling thread only).
+    /// not accelerated, so tests can prove each) and pool (null: the calling thread only). A single
+    /// row against the Vector256 family reads B unpacked (<see cref="UnpackedRowProduct"/>), with the same bits.
     /// </summary>
     internal static void Multiply(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, float beta, GemmTier tier, WorkerPool? pool)
     {
         CheckSizes(m, n, k);
+        if (UnpackedRowProduct.Supports(tier, transA, m, n, k, beta))
+        {
+            UnpackedRowProduct.Multiply(transB, n, k, a, b, ldb, c, beta == 1f, pool);
+            return;
+        }
         var opA = new GemmOperand<float>(a, lda, transA);
         var opB = new GemmOperand<float>(b, ldb, transB);
         switch (tier)
