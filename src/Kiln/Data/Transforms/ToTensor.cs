@@ -43,6 +43,8 @@ public sealed class ToTensor(ImageLayout layout = ImageLayout.Hwc) : Transform
         };
         try
         {
+            // While a trace captures ops, the conversion must be ops too, so the graph records it.
+            if (chw.IsContiguous && Kiln.Ops.TraceRecorder.Current is null) return Convert(chw);
             using var floats = chw.To(DType.Float32);
             return floats / 255.0;
         }
@@ -50,5 +52,13 @@ public sealed class ToTensor(ImageLayout layout = ImageLayout.Hwc) : Transform
         {
             if (!ReferenceEquals(chw, input)) chw.Dispose();
         }
+    }
+
+    /// <summary>A contiguous image or batch in one pass (<see cref="Kiln.Kernels.Cpu.ByteToUnitFloatKernel"/>): the same bits as converting, then dividing.</summary>
+    private static unsafe Tensor Convert(Tensor bytes)
+    {
+        var result = Tensor.Empty(bytes.ShapeArray, DType.Float32);
+        Kiln.Kernels.Cpu.ByteToUnitFloatKernel.Convert(bytes.Pointer<byte>(), result.Pointer<float>(), bytes.NumElements);
+        return result;
     }
 }
