@@ -73,12 +73,11 @@ internal static unsafe class ConvKernel
         => !g.IsDepthwise && !g.IsPointwise && !WinogradConvKernel.SupportsForward(g) && ImplicitGemmConvKernel.SupportsForward(g);
 
     /// <summary>
-    /// The float32 forward pass of a compiled graph's fused convolution: on the Winograd path with weights
-    /// transformed beforehand (any batch size) or now (where it would run anyway), ReLU applied as the
-    /// outputs are stored; on the implicit-GEMM path, with
-    /// weights packed beforehand (<paramref name="packed"/>, null: packed now) and ReLU applied as each tile
-    /// is stored; on the bands path (fewer images than threads), ReLU applied to each band while it is in
-    /// cache. Returns false when another path ran the plain forward pass, leaving ReLU to the caller.
+    /// The float32 forward pass of a compiled graph's fused convolution, ReLU applied as outputs are
+    /// stored: on the Winograd path with weights transformed beforehand (<paramref name="packed"/>, any
+    /// batch size) or now (where Forward would take it anyway); on the implicit-GEMM path with weights
+    /// packed beforehand (null: packed now); on the bands path (fewer images than threads), per band while
+    /// it is in cache. Returns false when another path ran the plain forward pass, leaving ReLU to the caller.
     /// </summary>
     internal static bool ForwardFused(in ConvGeometry g, float* input, float* weight, PackedConvWeights? packed, float* bias, float* output, WorkerPool? pool, bool relu)
     {
@@ -96,8 +95,8 @@ internal static unsafe class ConvKernel
         }
         if (!ForwardTakesImplicitGemm(g))
         {
-            // The paths in Forward's order: depthwise and Winograd have no epilogue of their own.
-            if (!g.IsDepthwise && !WinogradConvKernel.SupportsForward(g) && TakesBands(g, pool))
+            // The rest of Forward's paths: depthwise has no epilogue of its own, bands apply ReLU per band.
+            if (!g.IsDepthwise && TakesBands(g, pool))
             {
                 ForwardBands(g, input, weight, bias, output, pool!, relu);
                 return true;

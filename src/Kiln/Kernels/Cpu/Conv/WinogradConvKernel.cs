@@ -14,11 +14,14 @@ namespace Kiln.Kernels.Cpu;
 /// flipped, transposed kernel) this way. No library supplies this, so the transforms and the GEMM
 /// microkernel are written here.
 /// <para>
-/// Layout: the input is copied once, zero-padded and channels-last ([N, Hp, Wp, Cp], Cp a multiple of
-/// 8), so the input transform works on 8 channels per vector; the weight transform is laid out as the
-/// GEMM's packed panels ([point, O/16, Cp, 16]). Tiles are processed in blocks small enough that
-/// their transformed inputs (36 × tiles × Cp) stay in L2 while every 16-channel output panel is
-/// multiplied against them and transformed back into the NCHW output.
+/// Layout: each thread copies one image at a time zero-padded and channels-last ([Hp, Wp, Cp], Cp a
+/// multiple of 8) into its scratch, where it stays in cache, so the input transform works on 8 channels
+/// per vector; the weight transform is laid out as the GEMM's packed panels ([point, O/16, Cp, 16]),
+/// once per call or once per frozen graph. The image's tiles are processed in blocks small enough that
+/// their transformed inputs (36 × tiles × Cp) stay in the inner caches while every 16-channel output
+/// panel is multiplied against them and transformed back, stored channels-last as whole vectors and
+/// moved to the NCHW output by register transposes. With fewer images than threads, an image's rows of
+/// tiles are shared out.
 /// </para>
 /// <para>
 /// Points 0, ±1, ±2, ∞; the transform matrices, with Bᵀ scaled to integers and G taking the
