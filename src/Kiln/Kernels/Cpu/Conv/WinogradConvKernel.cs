@@ -132,14 +132,14 @@ internal static unsafe partial class WinogradConvKernel
     }
 
     /// <summary>
-    /// Images spread over the pool; where there are fewer images than threads, each image's rows of
-    /// tiles are cut into parts that threads share (every tile is computed alone, so the bits are the same).
+    /// Images spread over the pool; where there are fewer images than threads, each image's tiles are
+    /// cut into equal runs that threads share (every tile is computed alone, so the bits are the same).
     /// </summary>
     private static void Run(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, WorkerPool? pool, bool relu)
     {
         int cp = PaddedChannels(g.Channels), panels = (g.OutChannels + NR - 1) / NR;
         int threads = pool?.ThreadCount ?? 1;
-        int parts = g.Batch >= threads ? 1 : Math.Min(TilesY(g), (threads + g.Batch - 1) / g.Batch);
+        int parts = g.Batch >= threads ? 1 : Math.Min(TilesY(g) * TilesX(g), (threads + g.Batch - 1) / g.Batch);
         var images = new ImageJob(g, input, transformed, cp, panels, bias, output, relu, parts);
         if (pool is null) images.Run(0, g.Batch * parts);
         else pool.For(g.Batch * parts, 1, ref images);
@@ -172,12 +172,12 @@ internal static unsafe partial class WinogradConvKernel
         float* transformedInput = padded + paddedFloats, products = transformedInput + inputFloats, channelsLast = products + productFloats;
         for (int item = start; item < end; item++)
         {
-            // Item = image n, part of its rows of tiles [firstRow, endRow).
-            int n = item / parts, part = item - n * parts;
-            int firstRow = (int)((long)tilesY * part / parts), endRow = (int)((long)tilesY * (part + 1) / parts);
+            // Item = image n, part of its tiles [firstTile, endTile) (row-major).
+            int n = item / parts, part = item - n * parts, imageTiles = tilesY * tilesX;
+            int firstTile = (int)((long)imageTiles * part / parts), endTile = (int)((long)imageTiles * (part + 1) / parts);
             PadImage(input + (nint)n * g.Channels * g.InArea, g.Channels, g.Height, g.Width, g.PadTop, g.PadLeft, padded, hp, wp, cp);
-            int tiles = endRow * tilesX;
-            for (int first = firstRow * tilesX; first < tiles; first += blockTiles)
+            int tiles = endTile;
+            for (int first = firstTile; first < tiles; first += blockTiles)
             {
                 int count = Math.Min(blockTiles, tiles - first);
                 for (int r = 0; r < count; r++)
@@ -204,9 +204,28 @@ internal static unsafe partial class WinogradConvKernel
                     }
                 }
             }
-            StoreImage(channelsLast, outWidth, outChannels, output + (nint)n * g.OutChannels * g.OutArea, g.OutChannels, g.OutArea, g.OutWidth,
-                2 * firstRow, Math.Min(g.OutHeight, 2 * endRow));
+            float* image = output + (nint)n * g.OutChannels * g.OutArea;
+            for (int ty = firstTile / tilesX; ty * tilesX < endTile; ty++)
+            {
+                int from = Math.Max(firstTile - ty * tilesX, 0), to = Math.Min(endTile - ty * tilesX, tilesX);
+                int rowEnd = Math.Min(g.OutHeight, 2 * ty + 2);
+                if (from == 0 && to == tilesX) StoreImage(channelsLast, outWidth, outChannels, image, g.OutChannels, g.OutArea, g.OutWidth, 2 * ty, rowEnd);
+                else StoreColumns(channelsLast, outWidth, outChannels, image, g.OutChannels, g.OutArea, g.OutWidth, 2 * ty, rowEnd, 2 * from, Math.Min(g.OutWidth, 2 * to));
+            }
         }
+    }
+
+    /// <summary>
+    /// Output columns [firstColumn, endColumn) of rows [firstRow, endRow) one value at a time: a row of
+    /// tiles split between threads, where whole-row transposes would write the other thread's columns.
+    /// </summary>
+    private static void StoreColumns(float* channelsLast, int width, int channelStride, float* image, int channels, int area, int outWidth,
+        int firstRow, int endRow, int firstColumn, int endColumn)
+    {
+        for (int o = 0; o < channels; o++)
+        for (int y = firstRow; y < endRow; y++)
+        for (int x = firstColumn; x < endColumn; x++)
+            image[(nint)o * area + (nint)y * outWidth + x] = channelsLast[((nint)y * width + x) * channelStride + o];
     }
 
     /// <summary>
