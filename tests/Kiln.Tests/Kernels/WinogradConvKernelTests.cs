@@ -119,8 +119,8 @@ public sealed unsafe class WinogradConvKernelTests
     }
 
     /// <summary>
-    /// Weights transformed once (a frozen graph's constant) at batch 1 and 2, where each image's rows of
-    /// tiles are shared between threads: the naive sums, ReLU as the op computes it, and the same bits as
+    /// Weights transformed once (a frozen graph's constant) at batch 1 and 2, where each image's tiles are
+    /// shared between threads (cutting rows of tiles mid-row): the naive sums, ReLU as the op computes it, and the same bits as
     /// the per-call transform on 1, 2 and 3 threads.
     /// </summary>
     [Theory]

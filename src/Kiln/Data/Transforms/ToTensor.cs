@@ -1,3 +1,5 @@
+using Kiln.Kernels.Cpu;
+
 namespace Kiln.Data;
 
 /// <summary>
@@ -54,11 +56,11 @@ public sealed class ToTensor(ImageLayout layout = ImageLayout.Hwc) : Transform
         }
     }
 
-    /// <summary>A contiguous image or batch in one pass (<see cref="Kiln.Kernels.Cpu.ByteToUnitFloatKernel"/>): the same bits as converting, then dividing.</summary>
+    /// <summary>A contiguous image or batch in one pass (<see cref="ByteToUnitFloatKernel"/>): the same bits as converting, then dividing.</summary>
     private static unsafe Tensor Convert(Tensor bytes)
     {
         var result = Tensor.Empty(bytes.ShapeArray, DType.Float32);
-        Kiln.Kernels.Cpu.ByteToUnitFloatKernel.Convert(bytes.Pointer<byte>(), result.Pointer<float>(), bytes.NumElements);
+        ByteToUnitFloatKernel.Convert(bytes.Pointer<byte>(), result.Pointer<float>(), bytes.NumElements);
         return result;
     }
 }

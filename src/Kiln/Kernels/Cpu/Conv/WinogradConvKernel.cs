@@ -20,8 +20,8 @@ namespace Kiln.Kernels.Cpu;
 /// once per call or once per frozen graph. The image's tiles are processed in blocks small enough that
 /// their transformed inputs (36 × tiles × Cp) stay in the inner caches while every 16-channel output
 /// panel is multiplied against them and transformed back, stored channels-last as whole vectors and
-/// moved to the NCHW output by register transposes. With fewer images than threads, an image's rows of
-/// tiles are shared out.
+/// moved to the NCHW output by register transposes. With fewer images than threads, an image's tiles
+/// are shared out in equal runs.
 /// </para>
 /// <para>
 /// Points 0, ±1, ±2, ∞; the transform matrices, with Bᵀ scaled to integers and G taking the
